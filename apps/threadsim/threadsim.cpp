@@ -1,0 +1,269 @@
+#include "threadsim.hpp"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "offload/async_wait.hpp"
+#include "offload/cipher.hpp"
+#include "offload/clock.hpp"
+#include "offload/exit_codes.hpp"
+#include "offload/logging.hpp"
+#include "offload/openssl_handles.hpp"
+#include "offload/run_summary.hpp"
+#include "sim_device.hpp"
+
+namespace offload::threadsim {
+namespace {
+
+// Past this many jobs the per-job walkthrough lines drop to debug level, so
+// a 65536-job run stays readable (the summary still counts every job).
+constexpr std::uint32_t kNarratedJobs = 32;
+constexpr Transform kTransform = Transform::Xor0xAA;
+
+spdlog::level::level_enum narration(std::uint32_t job_id) {
+  return job_id < kNarratedJobs ? spdlog::level::info : spdlog::level::debug;
+}
+
+// One in-flight position. Its ASYNC_WAIT_CTX (and the eventfd registered in
+// it) is reused by every job that runs in the slot, as async engines do.
+struct JobSlot {
+  SimDevice* device = nullptr;
+  const ThreadsimOptions* opts = nullptr;
+  WaitCtxPtr wait_ctx = make_wait_ctx();
+  ASYNC_JOB* async_job = nullptr;
+
+  // The job currently in the slot.
+  std::uint32_t job_id = 0;
+  std::vector<std::uint8_t> input;
+  std::vector<std::uint8_t> output;
+  std::atomic<DeviceStatus> status{DeviceStatus::Pending};
+  std::atomic<bool> cancel{false};
+  int ret = 0;
+  std::uint64_t submitted_ns = 0;
+  std::uint64_t spurious_resumes = 0;
+  bool busy = false;
+  bool cancelled = false;
+  std::string failure;
+
+  void begin(std::uint32_t id) {
+    job_id = id;
+    const auto& p = opts->payload;
+    input = make_payload(p.message, p.payload_bytes, 0, id, 0);
+    output.assign(input.size(), 0);
+    status.store(DeviceStatus::Pending, std::memory_order_relaxed);
+    cancel.store(false, std::memory_order_relaxed);
+    ret = 0;
+    submitted_ns = 0;
+    spurious_resumes = 0;
+    busy = true;
+    cancelled = false;
+    failure.clear();
+  }
+};
+
+// The job function: runs on the ASYNC job's own stack.
+int job_main(void* args) {
+  JobSlot& slot = job_self<JobSlot>(args);
+  const auto level = narration(slot.job_id);
+
+  const int fd = job_wait_eventfd(&slot);
+  if (fd < 0) {
+    slot.failure = fmt::format("cannot create its wait eventfd: {}", std::strerror(errno));
+    return 0;
+  }
+  const bool inject_error = slot.opts->fail_job && *slot.opts->fail_job == slot.job_id;
+  slot.submitted_ns = monotonic_ns();
+  slot.device->submit(DeviceRequest{slot.job_id, kTransform, slot.input, slot.output, inject_error, &slot.status, fd});
+  spdlog::log(level, "job {}: submitted {} bytes to the device; its ASYNC_WAIT_CTX holds wait fd {}; pausing", slot.job_id,
+              slot.input.size(), fd);
+
+  switch (await_eventfd(fd, &slot.cancel, &slot.spurious_resumes)) {
+    case AwaitResult::Signalled: break;
+    case AwaitResult::Cancelled:
+      slot.cancelled = true;
+      slot.failure = "cancelled: the run timed out before the device answered";
+      return 0;
+    case AwaitResult::Error:
+      slot.failure = fmt::format("reading its wait fd {} failed: {}", fd, std::strerror(errno));
+      return 0;
+  }
+  spdlog::log(level, "job {}: resumed: the device signalled fd {}", slot.job_id, fd);
+
+  if (slot.status.load(std::memory_order_acquire) != DeviceStatus::Done) {
+    slot.failure = "the device reported an error for this request";
+    return 0;
+  }
+  if (!verify_transform(kTransform, slot.input, slot.output)) {
+    slot.failure = "verification failed: decrypting the result does not give the input back";
+    return 0;
+  }
+  return 1;
+}
+
+// An upper bound for one request's latency, for the default run timeout.
+double latency_bound_ms(const DelaySpec& d) {
+  switch (d.dist) {
+    case DelayDist::Fixed: return d.mean_ms;
+    case DelayDist::Uniform: return d.max_ms;
+    case DelayDist::Exponential: return d.mean_ms * 20.0;  // P(X > 20·mean) = e^-20
+  }
+  return d.mean_ms;
+}
+
+std::uint64_t default_timeout_ms(const ThreadsimOptions& o) {
+  const double parallel = o.engines == 0 ? o.inflight : std::min<double>(o.inflight, o.engines);
+  const double waves = std::ceil(static_cast<double>(o.common.jobs) / std::max(parallel, 1.0));
+  return static_cast<std::uint64_t>(30'000.0 + 2.0 * waves * latency_bound_ms(o.delay));
+}
+
+class Simulation {
+public:
+  explicit Simulation(const ThreadsimOptions& opts)
+      : opts_(opts),
+        pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
+        device_(opts.device_threads, opts.engines, opts.delay, opts.delay_dist.seed),
+        slots_(opts.inflight) {
+    for (auto& slot : slots_) {
+      slot.device = &device_;
+      slot.opts = &opts_;
+    }
+    summary_.program = "threadsim";
+    summary_.jobs = opts.common.jobs;
+  }
+
+  int run() {
+    const std::uint64_t timeout_ms = opts_.timeout_ms != 0 ? opts_.timeout_ms : default_timeout_ms(opts_);
+    const std::uint64_t started = monotonic_ns();
+    const std::uint64_t deadline = started + timeout_ms * 1'000'000ULL;
+
+    for (auto& slot : slots_) start_next(slot);
+    while (active_ > 0) {
+      const std::uint64_t now = monotonic_ns();
+      if (now >= deadline) {
+        time_out(timeout_ms);
+        break;
+      }
+      retry_starved();
+      const int wait_ms = retry_.empty() ? static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, 1000)) : 0;
+      for (void* token : epoll_.wait(wait_ms)) step(*static_cast<JobSlot*>(token));
+    }
+    device_.stop();
+
+    summary_.wall_s = static_cast<double>(monotonic_ns() - started) / 1e9;
+    summary_.cpu_s = process_cpu_seconds();
+    summary_.pending = summary_.jobs - summary_.ok - summary_.failed;
+    if (spurious_ != 0) spdlog::info("event loop: {} spurious resume(s) were tolerated (the job paused again)", spurious_);
+    std::fputs(opts_.common.json ? (summary_.to_json() + "\n").c_str() : summary_.to_text().c_str(), stdout);
+    std::fflush(stdout);
+
+    if (timed_out_) return kExitTimeout;
+    return summary_.failed == 0 ? kExitOk : kExitJobsFailed;
+  }
+
+private:
+  void start_next(JobSlot& slot) {
+    if (next_job_ >= opts_.common.jobs) return;
+    slot.begin(next_job_++);
+    ++active_;
+    step(slot);
+  }
+
+  void step(JobSlot& slot) {
+    switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_main, &slot)) {
+      case StepResult::Paused: epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot); return;
+      case StepResult::Finished: finish(slot); return;
+      case StepResult::NoJobs: retry_.push_back(&slot); return;  // the ASYNC pool is exhausted for now
+      case StepResult::Error:
+        slot.failure = "ASYNC_start_job failed: " + take_openssl_error();
+        slot.ret = 0;
+        finish(slot);
+        return;
+    }
+  }
+
+  void retry_starved() {
+    std::deque<JobSlot*> starved;
+    starved.swap(retry_);
+    for (JobSlot* slot : starved) step(*slot);
+  }
+
+  void finish(JobSlot& slot) {
+    slot.busy = false;
+    --active_;
+    spurious_ += slot.spurious_resumes;
+    if (slot.cancelled) {
+      start_next(slot);
+      return;
+    }
+    if (slot.submitted_ns != 0) summary_.latency.record(monotonic_ns() - slot.submitted_ns);
+    if (slot.ret == 1) {
+      ++summary_.ok;
+      spdlog::log(narration(slot.job_id), "job {}: done, verified: {} -> {}", slot.job_id, hex_preview(slot.input),
+                  hex_preview(slot.output));
+    } else {
+      ++summary_.failed;
+      spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
+    }
+    start_next(slot);
+  }
+
+  void time_out(std::uint64_t timeout_ms) {
+    timed_out_ = true;
+    std::vector<std::uint32_t> pending;
+    for (const auto& slot : slots_)
+      if (slot.busy) pending.push_back(slot.job_id);
+    std::sort(pending.begin(), pending.end());
+    const std::uint32_t never_started = opts_.common.jobs - next_job_;
+    std::string ids;
+    for (std::size_t i = 0; i < pending.size() && i < 20; ++i) ids += (i ? ", " : "") + std::to_string(pending[i]);
+    if (pending.size() > 20) ids += fmt::format(" and {} more", pending.size() - 20);
+    spdlog::error("timed out after {} ms: {} job(s) still waiting for the device (jobs {}){}", timeout_ms,
+                  pending.size(), ids, never_started ? fmt::format(", {} never started", never_started) : "");
+    // No device thread may touch a job once it is cancelled; then each paused
+    // job is resumed once more so that it can end and release its stack.
+    device_.stop();
+    next_job_ = opts_.common.jobs;
+    for (auto& slot : slots_) {
+      if (!slot.busy) continue;
+      slot.cancel.store(true, std::memory_order_release);
+      step(slot);
+    }
+  }
+
+  const ThreadsimOptions& opts_;
+  AsyncThreadPool pool_;
+  SimDevice device_;
+  JobEpoll epoll_;
+  std::vector<JobSlot> slots_;
+  std::deque<JobSlot*> retry_;
+  RunSummary summary_;
+  std::uint32_t next_job_ = 0;
+  std::size_t active_ = 0;
+  std::uint64_t spurious_ = 0;
+  bool timed_out_ = false;
+};
+
+}  // namespace
+
+int run(const ThreadsimOptions& opts) {
+  setup_logging("threadsim", opts.common.log_level);
+  ensure_fd_limit(static_cast<std::size_t>(opts.inflight) + 64);
+  spdlog::info("{} job(s), {} in flight; device: {} thread(s), {} engine(s), latency {}; {}", opts.common.jobs,
+               opts.inflight, opts.device_threads, opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines),
+               opts.delay.describe(), OpenSSL_version(OPENSSL_VERSION));
+  Simulation simulation(opts);
+  return simulation.run();
+}
+
+}  // namespace offload::threadsim

@@ -1,0 +1,37 @@
+#pragma once
+// The simulated "cipher" transforms of the seeds. Both are involutions
+// (applying one twice gives the input back), which is how results are verified.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace offload {
+
+enum class Transform : std::uint8_t {
+  Xor0xAA = 1,     // seed 000, first program: every byte XOR 0xAA
+  BitwiseNot = 2,  // seed 000, DPDK backend: every byte bitwise NOT
+};
+
+std::string_view transform_name(Transform t) noexcept;
+
+// out[i] = f(in[i]); `in` and `out` may be the same buffer. Sizes must match.
+void apply_transform(Transform t, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept;
+
+// True when applying `t` to `ciphertext` gives back `plaintext`.
+bool verify_transform(Transform t, std::span<const std::uint8_t> plaintext,
+                      std::span<const std::uint8_t> ciphertext) noexcept;
+
+// "41 53 59 4e ..." for at most `max_bytes` bytes, then "… (N bytes)".
+std::string hex_preview(std::span<const std::uint8_t> bytes, std::size_t max_bytes = 16);
+
+// The input of one job: `message` if not empty, else `size` bytes whose
+// content depends on (owner, job, seq), so that a result delivered to the
+// wrong job cannot verify.
+std::vector<std::uint8_t> make_payload(std::string_view message, std::size_t size, std::uint32_t owner,
+                                       std::uint32_t job, std::uint32_t seq);
+
+}  // namespace offload

@@ -1,0 +1,60 @@
+#pragma once
+// Command-line options that more than one program accepts, defined once so
+// they have one spelling, one default and one validation everywhere.
+
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "offload/device_model.hpp"
+
+namespace offload {
+
+struct CommonOptions {
+  std::uint32_t jobs = 8;
+  double delay_ms = 100.0;
+  std::string log_level = "info";
+  bool json = false;
+};
+
+struct PayloadOptions {
+  std::string message = "ASYNC-OK";
+  std::size_t payload_bytes = 0;  // 0: use `message`
+};
+
+// --jobs (1..max_jobs), --delay-ms (0..60000, fractional), --log-level, --json.
+void add_common_options(CLI::App& app, CommonOptions& opts, std::uint32_t max_jobs);
+
+// The pieces add_common_options is made of, for programs that need only some.
+void add_jobs_option(CLI::App& app, std::uint32_t& jobs, std::uint32_t max_jobs);
+void add_delay_option(CLI::App& app, double& delay_ms);
+void add_log_level_option(CLI::App& app, std::string& level);
+void add_json_flag(CLI::App& app, bool& json);
+
+// The rest of the device's timing model, beside --delay-ms:
+// --delay-dist fixed|uniform|exp, --delay-ms-min/--delay-ms-max, --seed.
+struct DelayDistOptions {
+  std::string dist = "fixed";
+  double min_ms = -1.0;  // unset
+  double max_ms = -1.0;  // unset
+  std::uint64_t seed = 1;
+};
+void add_delay_dist_options(CLI::App& app, DelayDistOptions& opts);
+// Combines --delay-ms with the options above; throws CLI::ValidationError on
+// an inconsistent set (e.g. min > max). Setting min/max implies uniform.
+DelaySpec make_delay_spec(double delay_ms, const DelayDistOptions& opts);
+
+// --message TEXT | --payload BYTES (1..max_bytes); mutually exclusive.
+void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_bytes);
+
+// --timeout-ms (0 = no bound): a bound on the whole run.
+void add_timeout_option(CLI::App& app, std::uint64_t& timeout_ms);
+
+// The CLI11 parse for every program's main(): returns -1 when parsing
+// succeeded, else the exit code to return (0 for --help/--version, kExitUsage
+// after one "error: ..." line and a hint for anything else).
+int parse_cli(CLI::App& app, int argc, char** argv);
+
+}  // namespace offload

@@ -1,0 +1,110 @@
+#pragma once
+// The simulated accelerator's timing model, shared by the pthread device and
+// the DPDK backend. A request that arrives at t starts on the first free
+// engine and completes `service` later, so many requests are in flight at
+// once: J jobs with delay D give J/D completions per second, not 1/D.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace offload {
+
+enum class DelayDist { Fixed, Uniform, Exponential };
+
+struct DelaySpec {
+  DelayDist dist = DelayDist::Fixed;
+  double mean_ms = 0.0;  // Fixed: the delay; Exponential: the mean
+  double min_ms = 0.0;   // Uniform only
+  double max_ms = 0.0;   // Uniform only
+
+  // "fixed 20 ms", "uniform 0-900 ms", "exponential mean 2 ms"
+  [[nodiscard]] std::string describe() const;
+};
+
+// Draws service times; deterministic for a given seed.
+class DelaySampler {
+public:
+  DelaySampler(DelaySpec spec, std::uint64_t seed);
+  std::uint64_t sample_ns();
+  [[nodiscard]] const DelaySpec& spec() const noexcept { return spec_; }
+
+private:
+  DelaySpec spec_;
+  std::mt19937_64 rng_;
+};
+
+// Orders requests by completion time across `engines` parallel engines
+// (0 = one engine per request, i.e. unlimited). Single-threaded; callers
+// that share it lock around it.
+template <class Item>
+class DeviceScheduler {
+public:
+  explicit DeviceScheduler(unsigned engines) {
+    for (unsigned i = 0; i < engines; ++i) engine_free_at_.push(0);
+  }
+
+  // Returns the completion time of the submitted item.
+  std::uint64_t submit(Item item, std::uint64_t arrival_ns, std::uint64_t service_ns) {
+    std::uint64_t start = arrival_ns;
+    if (!engine_free_at_.empty()) {
+      start = std::max(arrival_ns, engine_free_at_.top());
+      engine_free_at_.pop();
+      engine_free_at_.push(start + service_ns);
+    }
+    const std::uint64_t due = start + service_ns;
+    pending_.push(Entry{due, next_seq_++, std::move(item)});
+    return due;
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return pending_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return pending_.size(); }
+  // Precondition: !empty().
+  [[nodiscard]] std::uint64_t next_due_ns() const { return pending_.top().due; }
+
+  // Hands every item due at `now_ns` (at most `max`) to `sink`, earliest
+  // first; items due at the same time leave in submission order.
+  template <class Sink>
+  std::size_t pop_due(std::uint64_t now_ns, Sink&& sink, std::size_t max = SIZE_MAX) {
+    std::size_t n = 0;
+    while (n < max && !pending_.empty() && pending_.top().due <= now_ns) {
+      Item item = std::move(const_cast<Entry&>(pending_.top()).item);
+      pending_.pop();
+      sink(std::move(item));
+      ++n;
+    }
+    return n;
+  }
+
+  // Removes every pending item (for shutdown), handing each to `sink`.
+  template <class Sink>
+  void drain(Sink&& sink) {
+    while (!pending_.empty()) {
+      Item item = std::move(const_cast<Entry&>(pending_.top()).item);
+      pending_.pop();
+      sink(std::move(item));
+    }
+  }
+
+private:
+  struct Entry {
+    std::uint64_t due;
+    std::uint64_t seq;
+    Item item;
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const noexcept {
+      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+    }
+  };
+  std::priority_queue<Entry, std::vector<Entry>, Later> pending_;
+  std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<>> engine_free_at_;
+  std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace offload

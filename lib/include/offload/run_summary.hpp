@@ -1,0 +1,52 @@
+#pragma once
+// What a run reports at the end: counts, wall and CPU time, throughput and
+// per-request latency percentiles, as a human summary or one JSON line.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace offload {
+
+// Collects latencies (nanoseconds) in a log-linear histogram: constant
+// memory however long the run, relative error under 1/64.
+class LatencyHistogram {
+public:
+  LatencyHistogram();
+  void record(std::uint64_t ns) noexcept;
+  [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+  [[nodiscard]] std::uint64_t max_ns() const noexcept { return max_; }
+  // The value at quantile q in [0, 1] (0 when empty).
+  [[nodiscard]] std::uint64_t quantile_ns(double q) const noexcept;
+
+private:
+  static constexpr unsigned kSubBits = 6;  // 64 sub-buckets per power of two
+  static std::size_t bucket_of(std::uint64_t ns) noexcept;
+  static std::uint64_t bucket_value(std::size_t bucket) noexcept;
+  std::vector<std::uint64_t> buckets_;
+  std::uint64_t count_ = 0;
+  std::uint64_t max_ = 0;
+};
+
+struct RunSummary {
+  std::string program;  // "threadsim", "frontend"
+  std::uint64_t jobs = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t pending = 0;  // not finished when the run ended (timeout, peer lost)
+  double wall_s = 0.0;
+  double cpu_s = 0.0;
+  LatencyHistogram latency;
+
+  [[nodiscard]] double throughput_jobs_per_s() const noexcept;
+  // One line of JSON, no trailing newline.
+  [[nodiscard]] std::string to_json() const;
+  // A few human-readable lines, with a trailing newline.
+  [[nodiscard]] std::string to_text() const;
+};
+
+// Process CPU time (user + system) in seconds.
+double process_cpu_seconds() noexcept;
+
+}  // namespace offload

@@ -1,0 +1,86 @@
+#include "offload/run_summary.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace offload {
+
+LatencyHistogram::LatencyHistogram() : buckets_((64 - kSubBits + 1) << kSubBits, 0) {}
+
+std::size_t LatencyHistogram::bucket_of(std::uint64_t ns) noexcept {
+  // Values below 2^kSubBits get one bucket each; above, each power of two is
+  // split into 2^kSubBits equal sub-buckets.
+  if (ns < (1ULL << kSubBits)) return static_cast<std::size_t>(ns);
+  const unsigned msb = 63u - static_cast<unsigned>(std::countl_zero(ns));
+  const unsigned shift = msb - kSubBits;
+  const std::uint64_t sub = (ns >> shift) & ((1ULL << kSubBits) - 1);
+  return static_cast<std::size_t>(((shift + 1) << kSubBits) + sub);
+}
+
+std::uint64_t LatencyHistogram::bucket_value(std::size_t bucket) noexcept {
+  if (bucket < (1ULL << kSubBits)) return bucket;
+  const std::size_t shift = (bucket >> kSubBits) - 1;
+  const std::uint64_t sub = bucket & ((1ULL << kSubBits) - 1);
+  // The middle of the sub-bucket's range.
+  const std::uint64_t low = ((1ULL << kSubBits) | sub) << shift;
+  return low + ((1ULL << shift) >> 1);
+}
+
+void LatencyHistogram::record(std::uint64_t ns) noexcept {
+  ++buckets_[bucket_of(ns)];
+  ++count_;
+  max_ = std::max(max_, ns);
+}
+
+std::uint64_t LatencyHistogram::quantile_ns(double q) const noexcept {
+  if (count_ == 0) return 0;
+  q = std::clamp(q, 0.0, 1.0);
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  std::uint64_t seen = 0;
+  for (std::size_t b = 0; b < buckets_.size(); ++b) {
+    seen += buckets_[b];
+    if (seen >= std::max<std::uint64_t>(rank, 1)) return std::min(bucket_value(b), max_);
+  }
+  return max_;
+}
+
+double RunSummary::throughput_jobs_per_s() const noexcept {
+  return wall_s > 0.0 ? static_cast<double>(ok + failed) / wall_s : 0.0;
+}
+
+namespace {
+double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+}  // namespace
+
+std::string RunSummary::to_json() const {
+  return fmt::format(
+      R"({{"program":"{}","jobs":{},"ok":{},"failed":{},"pending":{},"wall_s":{:.6f},"cpu_s":{:.6f},)"
+      R"("throughput_jobs_per_s":{:.1f},"latency_us":{{"p50":{:.1f},"p90":{:.1f},"p99":{:.1f},"p999":{:.1f},"max":{:.1f}}}}})",
+      program, jobs, ok, failed, pending, wall_s, cpu_s, throughput_jobs_per_s(), us(latency.quantile_ns(0.50)),
+      us(latency.quantile_ns(0.90)), us(latency.quantile_ns(0.99)), us(latency.quantile_ns(0.999)),
+      us(latency.max_ns()));
+}
+
+std::string RunSummary::to_text() const {
+  std::string out = fmt::format("summary: {} jobs: {} ok, {} failed", jobs, ok, failed);
+  if (pending != 0) out += fmt::format(", {} still pending", pending);
+  out += fmt::format(" in {:.3f} s ({:.0f} jobs/s, cpu {:.3f} s)\n", wall_s, throughput_jobs_per_s(), cpu_s);
+  if (latency.count() != 0)
+    out += fmt::format("latency (submit to resume): p50 {:.1f} us, p99 {:.1f} us, max {:.1f} us\n",
+                       us(latency.quantile_ns(0.50)), us(latency.quantile_ns(0.99)), us(latency.max_ns()));
+  return out;
+}
+
+double process_cpu_seconds() noexcept {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+}  // namespace offload
