@@ -54,6 +54,7 @@ struct JobSlot {
   std::uint64_t spurious_resumes = 0;
   bool busy = false;
   bool cancelled = false;
+  bool spurious_injected = false;
   std::string failure;
 
   void begin(std::uint32_t id) {
@@ -68,6 +69,7 @@ struct JobSlot {
     spurious_resumes = 0;
     busy = true;
     cancelled = false;
+    spurious_injected = false;
     failure.clear();
   }
 };
@@ -181,7 +183,16 @@ private:
 
   void step(JobSlot& slot) {
     switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_main, &slot)) {
-      case StepResult::Paused: epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot); return;
+      case StepResult::Paused:
+        epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
+        if (opts_.spurious_resumes && slot.spurious_resumes == 0 && !slot.spurious_injected) {
+          // Deliberately resume with nothing signalled: the job must notice
+          // and pause again rather than read a result that is not there.
+          slot.spurious_injected = true;
+          spdlog::log(narration(slot.job_id), "job {}: resuming it spuriously (nothing signalled yet)", slot.job_id);
+          step(slot);
+        }
+        return;
       case StepResult::Finished: finish(slot); return;
       case StepResult::NoJobs: retry_.push_back(&slot); return;  // the ASYNC pool is exhausted for now
       case StepResult::Error:

@@ -28,6 +28,8 @@ void define_options(CLI::App& app, ThreadsimOptions& opts) {
       ->check(CLI::Range(0u, kMaxJobs))
       ->capture_default_str();
   add_timeout_option(app, opts.timeout_ms);
+  app.add_flag("--spurious-resumes", opts.spurious_resumes,
+               "Resume every job once more before its device signal, to show that a job tolerates spurious resumes");
 
   app.callback([&opts] {
     opts.delay = make_delay_spec(opts.common.delay_ms, opts.delay_dist);

@@ -23,6 +23,7 @@ struct ThreadsimOptions {
   unsigned engines = 0;        // 0: unlimited
   std::uint32_t inflight = 0;  // 0: min(--jobs, 1024)
   std::uint64_t timeout_ms = 0;  // 0: derived from the workload
+  bool spurious_resumes = false;
 };
 
 // Defines every flag of offload-threadsim on `app`, writing into `opts`.

@@ -82,7 +82,7 @@ void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_by
 
 void add_timeout_option(CLI::App& app, std::uint64_t& timeout_ms) {
   app.add_option("--timeout-ms", timeout_ms,
-                 "Bound on the whole run: on expiry, report the jobs still pending and exit 4 (0 = no bound)")
+                 "Bound on the whole run: on expiry, report the jobs still pending and exit 4 (0 = a default derived from the workload)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}))
       ->capture_default_str();
 }
