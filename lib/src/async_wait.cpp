@@ -22,6 +22,10 @@ int job_wait_eventfd(const void* key) {
     return -1;
   }
   ASYNC_WAIT_CTX* ctx = ASYNC_get_wait_ctx(job);
+  if (ctx == nullptr) {  // a job started without a wait context has nowhere to publish an fd
+    errno = EINVAL;
+    return -1;
+  }
   OSSL_ASYNC_FD fd = OSSL_BAD_ASYNC_FD;
   void* custom = nullptr;
   if (ASYNC_WAIT_CTX_get_fd(ctx, key, &fd, &custom) == 1 && fd != OSSL_BAD_ASYNC_FD) return fd;

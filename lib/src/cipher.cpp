@@ -55,9 +55,15 @@ std::vector<std::uint8_t> make_payload(std::string_view message, std::size_t siz
                                        std::uint32_t job, std::uint32_t seq) {
   if (!message.empty() && size == 0) return {message.begin(), message.end()};
   std::vector<std::uint8_t> bytes(size);
-  // xorshift64*, seeded by who the payload belongs to.
-  std::uint64_t x = (static_cast<std::uint64_t>(owner) << 48) ^ (static_cast<std::uint64_t>(job) << 20) ^ seq ^
-                    0x9E3779B97F4A7C15ULL;
+  // xorshift64*, seeded by splitmix64 steps over all 96 bits of (owner,
+  // job, seq): distinct owners, jobs or sequence numbers never share a seed.
+  auto mix = [](std::uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  std::uint64_t x = mix(mix((static_cast<std::uint64_t>(owner) << 32) | job) ^ seq) | 1;
   for (auto& b : bytes) {
     x ^= x >> 12;
     x ^= x << 25;

@@ -23,7 +23,7 @@ struct DelaySpec {
   double min_ms = 0.0;   // Uniform only
   double max_ms = 0.0;   // Uniform only
 
-  // "fixed 20 ms", "uniform 0-900 ms", "exponential mean 2 ms"
+  // "fixed 20 ms", "uniform 0-900 ms", "exponential, mean 2 ms"
   [[nodiscard]] std::string describe() const;
 };
 
