@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
 #include "offload/exit_codes.hpp"
+#include "offload/job_driver.hpp"
 #include "offload/logging.hpp"
 #include "offload/openssl_handles.hpp"
 #include "offload/run_summary.hpp"
@@ -35,13 +35,11 @@ spdlog::level::level_enum narration(std::uint32_t job_id) {
   return job_id < kNarratedJobs ? spdlog::level::info : spdlog::level::debug;
 }
 
-// One in-flight position. Its ASYNC_WAIT_CTX (and the eventfd registered in
-// it) is reused by every job that runs in the slot, as async engines do.
-struct JobSlot {
+// One in-flight position, reused job after job (with its wait context and
+// the eventfd in it).
+struct SimSlot : JobSlot {
   SimDevice* device = nullptr;
   const ThreadsimOptions* opts = nullptr;
-  WaitCtxPtr wait_ctx = make_wait_ctx();
-  ASYNC_JOB* async_job = nullptr;
 
   // The job currently in the slot.
   std::uint32_t job_id = 0;
@@ -49,10 +47,8 @@ struct JobSlot {
   std::vector<std::uint8_t> output;
   std::atomic<DeviceStatus> status{DeviceStatus::Pending};
   std::atomic<bool> cancel{false};
-  int ret = 0;
   std::uint64_t submitted_ns = 0;
   std::uint64_t spurious_resumes = 0;
-  bool busy = false;
   bool cancelled = false;
   bool spurious_injected = false;
   std::string failure;
@@ -64,10 +60,8 @@ struct JobSlot {
     output.assign(input.size(), 0);
     status.store(DeviceStatus::Pending, std::memory_order_relaxed);
     cancel.store(false, std::memory_order_relaxed);
-    ret = 0;
     submitted_ns = 0;
     spurious_resumes = 0;
-    busy = true;
     cancelled = false;
     spurious_injected = false;
     failure.clear();
@@ -76,7 +70,7 @@ struct JobSlot {
 
 // The job function: runs on the ASYNC job's own stack.
 int job_main(void* args) {
-  JobSlot& slot = job_self<JobSlot>(args);
+  SimSlot& slot = job_slot<SimSlot>(args);
   const auto level = narration(slot.job_id);
 
   const int fd = job_wait_eventfd(&slot);
@@ -135,11 +129,13 @@ public:
       : opts_(opts),
         pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
         device_(opts.device_threads, opts.engines, opts.delay, opts.delay_dist.seed),
+        driver_(job_main, [this](JobSlot& slot) { finish(static_cast<SimSlot&>(slot)); }),
         slots_(opts.inflight) {
     for (auto& slot : slots_) {
       slot.device = &device_;
       slot.opts = &opts_;
     }
+    if (opts.spurious_resumes) driver_.set_on_pause([this](JobSlot& slot) { resume_spuriously(static_cast<SimSlot&>(slot)); });
     summary_.program = "threadsim";
     summary_.jobs = opts.common.jobs;
   }
@@ -150,15 +146,13 @@ public:
     const std::uint64_t deadline = started + timeout_ms * 1'000'000ULL;
 
     for (auto& slot : slots_) start_next(slot);
-    while (active_ > 0) {
+    while (driver_.active() > 0) {
       const std::uint64_t now = monotonic_ns();
       if (now >= deadline) {
         time_out(timeout_ms);
         break;
       }
-      retry_starved();
-      const int wait_ms = retry_.empty() ? static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, 1000)) : 0;
-      for (void* token : epoll_.wait(wait_ms)) step(*static_cast<JobSlot*>(token));
+      driver_.poll(static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, 1000)));
     }
     device_.stop();
 
@@ -174,45 +168,24 @@ public:
   }
 
 private:
-  void start_next(JobSlot& slot) {
+  void start_next(SimSlot& slot) {
     if (next_job_ >= opts_.common.jobs) return;
     slot.begin(next_job_++);
-    ++active_;
-    step(slot);
+    driver_.start(slot);
   }
 
-  void step(JobSlot& slot) {
-    switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_main, &slot)) {
-      case StepResult::Paused:
-        epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
-        if (opts_.spurious_resumes && slot.spurious_resumes == 0 && !slot.spurious_injected) {
-          // Deliberately resume with nothing signalled: the job must notice
-          // and pause again rather than read a result that is not there.
-          slot.spurious_injected = true;
-          spdlog::log(narration(slot.job_id), "job {}: resuming it spuriously (nothing signalled yet)", slot.job_id);
-          step(slot);
-        }
-        return;
-      case StepResult::Finished: finish(slot); return;
-      case StepResult::NoJobs: retry_.push_back(&slot); return;  // the ASYNC pool is exhausted for now
-      case StepResult::Error:
-        slot.failure = "ASYNC_start_job failed: " + take_openssl_error();
-        slot.ret = 0;
-        finish(slot);
-        return;
-    }
+  // Deliberately resumes a job with nothing signalled, once: the job must
+  // notice and pause again rather than read a result that is not there.
+  void resume_spuriously(SimSlot& slot) {
+    if (slot.spurious_injected) return;
+    slot.spurious_injected = true;
+    spdlog::log(narration(slot.job_id), "job {}: resuming it spuriously (nothing signalled yet)", slot.job_id);
+    driver_.step(slot);
   }
 
-  void retry_starved() {
-    std::deque<JobSlot*> starved;
-    starved.swap(retry_);
-    for (JobSlot* slot : starved) step(*slot);
-  }
-
-  void finish(JobSlot& slot) {
-    slot.busy = false;
-    --active_;
+  void finish(SimSlot& slot) {
     spurious_ += slot.spurious_resumes;
+    if (!slot.start_error.empty()) slot.failure = slot.start_error;
     if (slot.cancelled) {
       start_next(slot);
       return;
@@ -236,11 +209,8 @@ private:
       if (slot.busy) pending.push_back(slot.job_id);
     std::sort(pending.begin(), pending.end());
     const std::uint32_t never_started = opts_.common.jobs - next_job_;
-    std::string ids;
-    for (std::size_t i = 0; i < pending.size() && i < 20; ++i) ids += (i ? ", " : "") + std::to_string(pending[i]);
-    if (pending.size() > 20) ids += fmt::format(" and {} more", pending.size() - 20);
     spdlog::error("timed out after {} ms: {} job(s) still waiting for the device (jobs {}){}", timeout_ms,
-                  pending.size(), ids, never_started ? fmt::format(", {} never started", never_started) : "");
+                  pending.size(), id_list(pending), never_started ? fmt::format(", {} never started", never_started) : "");
     // No device thread may touch a job once it is cancelled; then each paused
     // job is resumed once more so that it can end and release its stack.
     device_.stop();
@@ -248,19 +218,17 @@ private:
     for (auto& slot : slots_) {
       if (!slot.busy) continue;
       slot.cancel.store(true, std::memory_order_release);
-      step(slot);
+      driver_.step(slot);
     }
   }
 
   const ThreadsimOptions& opts_;
   AsyncThreadPool pool_;
   SimDevice device_;
-  JobEpoll epoll_;
-  std::vector<JobSlot> slots_;
-  std::deque<JobSlot*> retry_;
+  JobDriver driver_;
+  std::vector<SimSlot> slots_;
   RunSummary summary_;
   std::uint32_t next_job_ = 0;
-  std::size_t active_ = 0;
   std::uint64_t spurious_ = 0;
   bool timed_out_ = false;
 };

@@ -76,6 +76,13 @@ std::string RunSummary::to_text() const {
   return out;
 }
 
+std::string id_list(std::span<const std::uint32_t> ids, std::size_t max_shown) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size() && i < max_shown; ++i) out += (i != 0 ? ", " : "") + std::to_string(ids[i]);
+  if (ids.size() > max_shown) out += fmt::format(" and {} more", ids.size() - max_shown);
+  return out;
+}
+
 double process_cpu_seconds() noexcept {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

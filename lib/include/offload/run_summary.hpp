@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct RunSummary {
   // A few human-readable lines, with a trailing newline.
   [[nodiscard]] std::string to_text() const;
 };
+
+// "3, 5, 9 and 12 more": job ids for a log line, at most `max_shown` of them.
+std::string id_list(std::span<const std::uint32_t> ids, std::size_t max_shown = 20);
 
 // Process CPU time (user + system) in seconds.
 double process_cpu_seconds() noexcept;

@@ -1,0 +1,41 @@
+#pragma once
+// The EAL for one process of an instance: built from friendly flags
+// (--instance, --lcore) so that users need not know EAL syntax, with raw EAL
+// arguments still accepted after "--".
+
+#include <string>
+#include <vector>
+
+namespace offload::dpdk {
+
+enum class ProcessRole { Primary, Secondary };
+
+struct EalConfig {
+  ProcessRole role = ProcessRole::Primary;
+  std::string instance = "offload";
+  int lcore = 0;
+  std::string eal_log_level = "warning";  // DPDK's own chatter
+  std::vector<std::string> extra_args;    // appended verbatim, after ours
+};
+
+std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config);
+
+// rte_eal_init on construction (throws EnvironmentError with rte_strerror),
+// rte_eal_cleanup on destruction.
+class EalSession {
+public:
+  explicit EalSession(const std::string& program, const EalConfig& config);
+  EalSession(const EalSession&) = delete;
+  EalSession& operator=(const EalSession&) = delete;
+  ~EalSession();
+};
+
+// Splits argv at the first "--": what comes before is for CLI11, what comes
+// after is passed to the EAL as is.
+struct SplitArgs {
+  std::vector<char*> app;  // argv[0] + application flags
+  std::vector<std::string> eal;
+};
+SplitArgs split_eal_args(int argc, char** argv);
+
+}  // namespace offload::dpdk

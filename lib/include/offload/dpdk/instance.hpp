@@ -1,0 +1,44 @@
+#pragma once
+// One offload instance = one DPDK --file-prefix: its runtime directory, the
+// backend's ready file in it, and liveness checks that need no EAL (the
+// frontend runs them before rte_eal_init, which would otherwise leave an
+// empty runtime directory behind and print only EAL's own error).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace offload::dpdk {
+
+inline constexpr char kDefaultInstance[] = "offload";
+
+// Throws CLI-friendly std::invalid_argument unless the name is 1..32 of
+// [A-Za-z0-9_-] (it becomes a path component and a file prefix).
+void validate_instance_name(std::string_view name);
+
+// Where DPDK keeps the instance's runtime files: /var/run/dpdk/<instance>
+// for root, else $XDG_RUNTIME_DIR/dpdk/<instance> (or /tmp/dpdk/<instance>).
+std::string runtime_dir(std::string_view instance);
+
+// Written by the backend once it serves requests: "pid=<pid>\n".
+std::string ready_file(std::string_view instance);
+
+// True if a DPDK primary process holds the instance's config lock.
+bool primary_alive(std::string_view instance);
+
+// The backend's pid from its ready file if that process exists, else 0.
+int ready_backend_pid(std::string_view instance);
+
+// Removes the instance's runtime directory and what is in it; returns the
+// number of entries removed. Only call when no primary is alive.
+int remove_runtime_dir(std::string_view instance);
+
+// Hugepage files of the instance under the hugetlbfs mount(s).
+int count_hugepage_files(std::string_view instance);
+int remove_hugepage_files(std::string_view instance);
+
+// Throws EnvironmentError, naming the commands that fix it, unless a
+// hugetlbfs is mounted and at least one free hugepage exists.
+void require_hugepages();
+
+}  // namespace offload::dpdk

@@ -1,0 +1,197 @@
+#pragma once
+// The contract between offload-frontend (DPDK secondary) and offload-backend
+// (DPDK primary): object names, the request layout in shared memory, the
+// rte_mp control messages and their validation. Defined once, here; this
+// header needs no DPDK so that it can be unit-tested and fuzzed on its own.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace offload::proto {
+
+// Bumped whenever a layout below changes; a frontend of another version is
+// refused at registration with a message naming both versions.
+inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint32_t kRequestMagic = 0x444C464F;  // "OFLD"
+
+// ---- Shared objects ----------------------------------------------------------
+// Names fit RTE_MEMPOOL_NAMESIZE (26) and RTE_RING_NAMESIZE (29).
+inline constexpr char kPayloadPoolName[] = "ofl_payload";  // payload buffers
+inline constexpr char kRequestPoolName[] = "ofl_request";  // Request messages
+// Per frontend slot N (00..kMaxFrontends-1): "ofl_req_NN" carries Request*
+// from that frontend to the backend, "ofl_cpl_NN" carries completed Request*
+// back (the coalesced and callback notification modes).
+std::string request_ring_name(std::uint16_t frontend_id);
+std::string completion_ring_name(std::uint16_t frontend_id);
+
+inline constexpr std::uint16_t kMaxFrontends = 16;
+inline constexpr std::uint32_t kMaxJobsPerFrontend = 1024;
+inline constexpr std::uint32_t kPayloadBufferBytes = 4096;  // largest payload per request
+inline constexpr std::uint32_t kDefaultPoolSize = 8191;     // 2^n - 1: the mempool ring's best size
+
+// ---- A request, as it lies in the request mempool ------------------------------
+enum class Op : std::uint8_t { Xor0xAA = 1, BitwiseNot = 2 };
+
+enum class Status : std::int32_t {
+  Pending = 0,      // submitted, not completed
+  Ok = 1,           // completed; the payload now holds the result
+  BadRequest = 2,   // failed validation; the payload was not touched
+  DeviceError = 3,  // the (simulated) device failed the request
+  Dropped = 4,      // the backend is stopping or the frontend unregistered
+};
+std::string_view status_name(Status s) noexcept;
+
+// One request and, once completed, its response: the frontend fills the
+// fields up to `payload_addr`, the backend writes `status` and the times.
+// Pointers in DPDK shared memory are valid in every process of the instance
+// (the secondary maps hugepages at the primary's addresses), so the payload
+// travels as an address that the backend checks lies inside the payload pool.
+struct alignas(64) Request {
+  std::uint32_t magic;
+  std::uint16_t version;
+  std::uint16_t frontend_id;  // assigned by the backend at registration
+  std::uint32_t job_id;       // 0..max_jobs-1 within that frontend
+  std::uint32_t seq;          // per job, so a stale completion is recognisable
+  Op op;
+  std::uint8_t reserved[3];
+  std::uint32_t payload_len;
+  std::uint64_t payload_addr;
+  std::int32_t status;        // Status; accessed through status_ref()
+  std::uint32_t generation;   // the frontend registration this belongs to
+  std::uint64_t submit_ns;    // CLOCK_MONOTONIC, written by the frontend
+  std::uint64_t device_start_ns;  // written by the backend
+  std::uint64_t complete_ns;      // written by the backend
+};
+static_assert(sizeof(Request) == 64, "one cache line");
+
+// The status is the hand-off point between the processes: the backend
+// publishes it with release after writing the payload, the frontend reads
+// it with acquire before reading the payload.
+inline std::atomic_ref<std::int32_t> status_ref(Request& r) noexcept { return std::atomic_ref<std::int32_t>(r.status); }
+
+// What the backend knows when it validates a request from one frontend slot.
+struct RequestCheck {
+  std::uint16_t frontend_id;
+  std::uint32_t generation;
+  std::uint32_t max_jobs;
+  // The start address of every payload buffer in the payload pool, sorted:
+  // a payload address must be exactly one of them.
+  std::span<const std::uint64_t> payload_buffers;
+};
+
+// True if `addr` is one of the sorted `elements` (e.g. a pool's objects):
+// checked before the backend dereferences anything a frontend handed it.
+bool is_pool_element(std::span<const std::uint64_t> elements, std::uint64_t addr) noexcept;
+
+// nullptr if `r` is acceptable, else why not (a static string).
+const char* validate_request(const Request& r, const RequestCheck& check) noexcept;
+
+// ---- rte_mp control messages -----------------------------------------------------
+// Requests are sent with rte_mp_request_sync and answered by a reply of the
+// same name that starts with a ReplyHeader: a frontend never proceeds on a
+// message that may not have arrived (seed 000 used rte_mp_sendmsg, so a
+// request could be served before its eventfd was registered).
+inline constexpr char kMpRegister[] = "ofl_register";
+inline constexpr char kMpFdSync[] = "ofl_fd_sync";
+inline constexpr char kMpUnregister[] = "ofl_unregister";
+inline constexpr char kMpStats[] = "ofl_stats";
+inline constexpr std::uint32_t kMpMagic = 0x504D464F;  // "OFMP"
+inline constexpr std::size_t kMpMaxParam = 256;         // RTE_MP_MAX_PARAM_LEN
+inline constexpr std::size_t kMpMaxFds = 8;             // RTE_MP_MAX_FD_NUM
+
+enum class NotifyMode : std::uint8_t { EventFd = 1, Callback = 2, Coalesced = 3 };
+std::string_view notify_mode_name(NotifyMode m) noexcept;
+
+enum class MpStatus : std::int32_t {
+  Ok = 0,
+  BadMessage = 1,       // malformed: size, magic, fd count
+  VersionMismatch = 2,  // protocol version differs
+  NoFreeSlot = 3,       // kMaxFrontends frontends already registered
+  UnknownFrontend = 4,  // frontend id/generation not registered (or from another process)
+  BadJobRange = 5,      // job ids outside what was registered
+  AlreadyRegistered = 6,
+};
+std::string_view mp_status_text(MpStatus s) noexcept;
+
+struct MpHeader {
+  std::uint32_t magic;
+  std::uint16_t version;
+  std::uint16_t reserved;
+};
+
+struct RegisterRequest {
+  MpHeader header;
+  std::int32_t pid;
+  std::uint32_t max_jobs;  // 1..kMaxJobsPerFrontend
+  NotifyMode notify;
+  std::uint8_t reserved[3];
+};
+
+struct RegisterReply {
+  std::int32_t status;  // MpStatus
+  std::uint16_t backend_version;
+  std::uint16_t frontend_id;
+  std::uint32_t generation;
+  std::uint32_t queue_depth;  // request ring capacity
+};
+
+// One batch of job eventfds (num_fds of the rte_mp message, 1..8).
+struct FdSyncRequest {
+  MpHeader header;
+  std::uint16_t frontend_id;
+  std::uint16_t count;
+  std::uint32_t generation;
+  std::uint32_t first_job;  // the fds belong to jobs first_job .. first_job+count-1
+};
+
+struct UnregisterRequest {
+  MpHeader header;
+  std::uint16_t frontend_id;
+  std::uint16_t reserved;
+  std::uint32_t generation;
+};
+
+struct StatusReply {
+  std::int32_t status;  // MpStatus
+};
+
+struct StatsRequest {
+  MpHeader header;
+};
+
+struct StatsReply {
+  std::int32_t status;
+  std::uint32_t frontends;
+  std::uint64_t payload_pool_size;
+  std::uint64_t payload_pool_available;
+  std::uint64_t request_pool_size;
+  std::uint64_t request_pool_available;
+  std::uint64_t inflight;
+  std::uint64_t served;
+  std::uint64_t rejected;
+  std::uint64_t uptime_ms;
+};
+
+static_assert(sizeof(RegisterRequest) <= kMpMaxParam && sizeof(FdSyncRequest) <= kMpMaxParam &&
+              sizeof(StatsReply) <= kMpMaxParam);
+
+MpHeader make_mp_header() noexcept;
+
+// Parse-and-validate of received rte_mp parameters: the bytes are copied out
+// (rte_mp's buffer has no alignment promise) and checked for size, magic,
+// version and fd count. The result carries the status to reply with.
+template <class T>
+struct Parsed {
+  MpStatus status;
+  T value;
+};
+Parsed<RegisterRequest> parse_register(const void* param, std::size_t len, std::size_t num_fds) noexcept;
+Parsed<FdSyncRequest> parse_fd_sync(const void* param, std::size_t len, std::size_t num_fds) noexcept;
+Parsed<UnregisterRequest> parse_unregister(const void* param, std::size_t len, std::size_t num_fds) noexcept;
+Parsed<StatsRequest> parse_stats(const void* param, std::size_t len, std::size_t num_fds) noexcept;
+
+}  // namespace offload::proto

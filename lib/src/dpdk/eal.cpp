@@ -1,0 +1,64 @@
+#include "offload/dpdk/eal.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "offload/exit_codes.hpp"
+
+namespace offload::dpdk {
+
+std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config) {
+  std::vector<std::string> args{
+      program,
+      "--file-prefix=" + config.instance,
+      config.role == ProcessRole::Primary ? "--proc-type=primary" : "--proc-type=secondary",
+      "--no-pci",        // the device is simulated: no NIC or crypto PMD to probe
+      "--no-telemetry",  // no telemetry socket to leave behind
+      "-l",
+      std::to_string(config.lcore),
+      "--log-level=" + config.eal_log_level,
+  };
+  args.insert(args.end(), config.extra_args.begin(), config.extra_args.end());
+  return args;
+}
+
+namespace {
+// rte_eal_init may keep pointers into argv, so its strings live as long as
+// the process.
+std::vector<std::string>& eal_argv_storage() {
+  static std::vector<std::string> storage;
+  return storage;
+}
+}  // namespace
+
+EalSession::EalSession(const std::string& program, const EalConfig& config) {
+  // EAL logs to stdout by default; stdout is for results here.
+  rte_openlog_stream(stderr);
+  auto& storage = eal_argv_storage();
+  storage = build_eal_args(program, config);
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(storage.size()), argv.data()) < 0)
+    throw EnvironmentError(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno));
+}
+
+EalSession::~EalSession() { rte_eal_cleanup(); }
+
+SplitArgs split_eal_args(int argc, char** argv) {
+  SplitArgs out;
+  int i = 0;
+  for (; i < argc; ++i) {
+    if (i > 0 && std::string_view(argv[i]) == "--") break;
+    out.app.push_back(argv[i]);
+  }
+  for (++i; i < argc; ++i) out.eal.emplace_back(argv[i]);
+  return out;
+}
+
+}  // namespace offload::dpdk
