@@ -1,0 +1,400 @@
+#include "backend.hpp"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <vector>
+
+#include "frontend_registry.hpp"
+#include "offload/cipher.hpp"
+#include "offload/clock.hpp"
+#include "offload/dpdk/eal.hpp"
+#include "offload/dpdk/handles.hpp"
+#include "offload/dpdk/instance.hpp"
+#include "offload/exit_codes.hpp"
+#include "offload/logging.hpp"
+#include "offload/unique_fd.hpp"
+
+namespace offload::backend {
+namespace {
+
+using dpdk::MempoolPtr;
+using dpdk::RingPtr;
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "written from a signal handler");
+
+extern "C" void request_stop(int /*signo*/) { g_stop.store(true, std::memory_order_relaxed); }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = request_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+constexpr unsigned kBurst = 32;
+// Requests narrated at info level; the rest at debug, so a long run's log
+// stays short while the first requests show the whole path.
+constexpr std::uint64_t kNarrated = 32;
+// Empty polling rounds before the loop starts sleeping.
+constexpr unsigned kSpinRounds = 2048;
+constexpr std::uint64_t kHousekeepingNs = 1'000'000;
+
+Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
+
+MempoolPtr create_pool(const char* name, std::uint32_t count, std::uint32_t element_size) {
+  // No per-lcore cache: a secondary that dies must not take objects with it
+  // in a cache nobody can see, and every get/put must be counted exactly.
+  MempoolPtr pool(rte_mempool_create(name, count, element_size, 0, 0, nullptr, nullptr, nullptr, nullptr,
+                                     static_cast<int>(rte_socket_id()), 0));
+  if (!pool)
+    throw EnvironmentError(fmt::format("cannot create mempool {} ({} x {} bytes): {}; reserve more hugepages "
+                                       "(scripts/setup-hugepages.sh --pages N) or lower --pool-size",
+                                       name, count, element_size, rte_strerror(rte_errno)));
+  return pool;
+}
+
+RingPtr create_ring(const std::string& name, std::uint32_t count) {
+  // One producer and one consumer per ring: the frontend's thread and this loop.
+  RingPtr ring(rte_ring_create(name.c_str(), count, static_cast<int>(rte_socket_id()),
+                               RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ));
+  if (!ring) throw EnvironmentError(fmt::format("cannot create ring {}: {}", name, rte_strerror(rte_errno)));
+  return ring;
+}
+
+std::vector<std::uint64_t> pool_elements(rte_mempool* pool) {
+  std::vector<std::uint64_t> addrs;
+  addrs.reserve(pool->size);
+  rte_mempool_obj_iter(
+      pool,
+      [](rte_mempool*, void* out, void* obj, unsigned) {
+        static_cast<std::vector<std::uint64_t>*>(out)->push_back(reinterpret_cast<std::uint64_t>(obj));
+      },
+      &addrs);
+  std::sort(addrs.begin(), addrs.end());
+  return addrs;
+}
+
+int open_pidfd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+struct InFlight {
+  proto::Request* request;
+  std::uint16_t frontend_id;
+  std::uint32_t generation;
+};
+
+class Backend {
+public:
+  Backend(const BackendOptions& opts, FrontendRegistry& registry)
+      : opts_(opts),
+        registry_(registry),
+        payload_pool_(create_pool(proto::kPayloadPoolName, opts.pool_size, proto::kPayloadBufferBytes)),
+        request_pool_(create_pool(proto::kRequestPoolName, opts.pool_size, sizeof(proto::Request))),
+        payload_buffers_(pool_elements(payload_pool_.get())),
+        request_buffers_(pool_elements(request_pool_.get())),
+        device_(opts.engines),
+        sampler_(opts.delay, opts.delay_dist.seed),
+        started_ns_(monotonic_ns()) {
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+      request_rings_[id] = create_ring(proto::request_ring_name(id), opts.queue_depth);
+      completion_rings_[id] = create_ring(proto::completion_ring_name(id), opts.queue_depth);
+      registry_.slot(id).requests = request_rings_[id].get();
+      registry_.slot(id).completions = completion_rings_[id].get();
+    }
+    registry_.install(payload_pool_.get(), request_pool_.get(), opts.queue_depth, &counters_, started_ns_);
+  }
+
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+  ~Backend() { registry_.uninstall(); }
+
+  void serve() {
+    std::array<void*, kBurst> burst{};
+    unsigned idle_rounds = 0;
+    std::uint16_t first = 0;
+    while (!g_stop.load(std::memory_order_relaxed)) {
+      std::uint64_t now = monotonic_ns();
+      bool worked = false;
+      // Round robin with a rotating start and at most one burst per
+      // frontend per round: a greedy frontend cannot starve the others.
+      for (std::uint16_t k = 0; k < proto::kMaxFrontends; ++k) {
+        const auto id = static_cast<std::uint16_t>((first + k) % proto::kMaxFrontends);
+        FrontendSlot& slot = registry_.slot(id);
+        if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
+        const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
+        for (unsigned i = 0; i < n; ++i) accept(id, slot, burst[i], now);
+        worked |= n != 0;
+      }
+      first = static_cast<std::uint16_t>((first + 1) % proto::kMaxFrontends);
+
+      now = monotonic_ns();
+      worked |= device_.pop_due(now, [this](const InFlight& f) { complete(f); }) != 0;
+      if (now - last_housekeeping_ns_ >= kHousekeepingNs) housekeeping(now);
+      idle(worked, idle_rounds);
+    }
+  }
+
+  void shutdown() {
+    const auto inflight = device_.size();
+    // Jobs still waiting hear "dropped" now rather than discovering later
+    // that the backend is gone.
+    device_.drain([this](const InFlight& f) {
+      FrontendSlot& slot = registry_.slot(f.frontend_id);
+      if (!owner_alive(slot, f)) return;
+      proto::status_ref(*f.request).store(static_cast<std::int32_t>(proto::Status::Dropped), std::memory_order_release);
+      notify(slot, *f.request);
+    });
+    registry_.uninstall();
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id)
+      if (registry_.slot(id).state.load(std::memory_order_acquire) != SlotState::Free)
+        detach(id, "the backend is stopping");
+    spdlog::info("stopping: served {} request(s), rejected {}, dropped {} in flight; uptime {:.1f} s",
+                 counters_.served.load(), counters_.rejected.load(), inflight,
+                 static_cast<double>(monotonic_ns() - started_ns_) / 1e9);
+  }
+
+private:
+  bool owner_alive(const FrontendSlot& slot, const InFlight& f) const {
+    return slot.state.load(std::memory_order_acquire) == SlotState::Active &&
+           slot.generation.load(std::memory_order_relaxed) == f.generation;
+  }
+
+  void accept(std::uint16_t id, FrontendSlot& slot, void* object, std::uint64_t now) {
+    const auto addr = reinterpret_cast<std::uint64_t>(object);
+    if (!proto::is_pool_element(request_buffers_, addr)) {
+      // Not ours to touch: nothing in it can be trusted, not even its job id.
+      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("frontend {}: dropped a ring entry that is not a request buffer ({:#x})", id, addr);
+      return;
+    }
+    auto* request = static_cast<proto::Request*>(object);
+    const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
+    const proto::RequestCheck check{id, generation, slot.max_jobs, payload_buffers_};
+    if (const char* why = proto::validate_request(*request, check)) {
+      reject(id, slot, *request, why);
+      return;
+    }
+    const std::uint64_t service = sampler_.sample_ns();
+    const std::uint64_t due = device_.submit(InFlight{request, id, generation}, now, service);
+    request->device_start_ns = due - service;
+    ++slot.inflight;
+    counters_.inflight.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void reject(std::uint16_t id, FrontendSlot& slot, proto::Request& request, const char* why) {
+    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("frontend {} job {}: rejected request: {}", id, request.job_id, why);
+    if (request.job_id >= slot.max_jobs || request.generation != slot.generation.load(std::memory_order_relaxed))
+      return;  // no job of this frontend to tell
+    proto::status_ref(request).store(static_cast<std::int32_t>(proto::Status::BadRequest), std::memory_order_release);
+    notify(slot, request);
+  }
+
+  void complete(const InFlight& f) {
+    FrontendSlot& slot = registry_.slot(f.frontend_id);
+    counters_.inflight.fetch_sub(1, std::memory_order_relaxed);
+    if (!owner_alive(slot, f)) {
+      // Its frontend is gone: the objects come back to the pools here.
+      return_objects(f.request);
+      return;
+    }
+    --slot.inflight;
+    proto::Request& r = *f.request;
+    std::span<std::uint8_t> payload(reinterpret_cast<std::uint8_t*>(r.payload_addr), r.payload_len);
+    apply_transform(transform_of(r.op), payload, payload);
+    r.complete_ns = monotonic_ns();
+    // Release: the frontend that reads Ok (acquire) sees the payload written.
+    proto::status_ref(r).store(static_cast<std::int32_t>(proto::Status::Ok), std::memory_order_release);
+    notify(slot, r);
+    const auto served = counters_.served.fetch_add(1, std::memory_order_relaxed);
+    spdlog::log(served < kNarrated ? spdlog::level::info : spdlog::level::debug,
+                "frontend {} job {}: served request seq {} ({} bytes, {}) after {:.3f} ms on the device; "
+                "signalled its eventfd",
+                f.frontend_id, r.job_id, r.seq, r.payload_len, transform_name(transform_of(r.op)),
+                static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6);
+  }
+
+  void notify(FrontendSlot& slot, const proto::Request& r) {
+    const int fd = slot.job_fds[r.job_id].load(std::memory_order_acquire);
+    if (fd < 0) {
+      spdlog::error("frontend {} job {}: no eventfd registered for this job: it cannot be woken", r.frontend_id,
+                    r.job_id);
+      return;
+    }
+    if (!signal_eventfd(fd))
+      spdlog::warn("frontend {} job {}: signalling eventfd failed: {}", r.frontend_id, r.job_id, std::strerror(errno));
+  }
+
+  void return_objects(proto::Request* request) {
+    if (proto::is_pool_element(payload_buffers_, request->payload_addr))
+      rte_mempool_put(payload_pool_.get(), reinterpret_cast<void*>(request->payload_addr));
+    rte_mempool_put(request_pool_.get(), request);
+  }
+
+  void housekeeping(std::uint64_t now) {
+    last_housekeeping_ns_ = now;
+    std::array<pollfd, proto::kMaxFrontends> fds{};
+    std::array<std::uint16_t, proto::kMaxFrontends> ids{};
+    nfds_t n = 0;
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+      FrontendSlot& slot = registry_.slot(id);
+      const SlotState state = slot.state.load(std::memory_order_acquire);
+      if (state == SlotState::Closing) {
+        detach(id, "it unregistered");
+        continue;
+      }
+      if (state != SlotState::Active) continue;
+      if (slot.pidfd < 0) {
+        slot.pidfd = open_pidfd(slot.pid);
+        if (slot.pidfd < 0) {
+          detach(id, "its process is gone");
+          continue;
+        }
+      }
+      fds[n] = pollfd{slot.pidfd, POLLIN, 0};
+      ids[n++] = id;
+    }
+    // A pidfd becomes readable when its process exits, however it died.
+    if (n != 0 && ::poll(fds.data(), n, 0) > 0)
+      for (nfds_t i = 0; i < n; ++i)
+        if (fds[i].revents != 0) detach(ids[i], "its process exited");
+  }
+
+  // Forgets a frontend: requests still in its ring come back to the pools
+  // now, those on the device when they complete (their generation is old).
+  void detach(std::uint16_t id, const char* why) {
+    FrontendSlot& slot = registry_.slot(id);
+    std::array<void*, kBurst> burst{};
+    unsigned queued = 0;
+    while (const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr)) {
+      for (unsigned i = 0; i < n; ++i)
+        if (proto::is_pool_element(request_buffers_, reinterpret_cast<std::uint64_t>(burst[i])))
+          return_objects(static_cast<proto::Request*>(burst[i]));
+      queued += n;
+    }
+    const auto on_device = slot.inflight;
+    registry_.release(slot);
+    spdlog::info("frontend {} detached ({}): {} queued request(s) reclaimed, {} on the device reclaimed as they finish",
+                 id, why, queued, on_device);
+  }
+
+  void idle(bool worked, unsigned& idle_rounds) {
+    if (worked) {
+      idle_rounds = 0;
+      return;
+    }
+    if (++idle_rounds < kSpinRounds) {
+      rte_pause();
+      return;
+    }
+    // Sleep until the next completion is due, at most --idle-sleep-us: an
+    // idle backend costs almost no CPU, a busy one never sleeps.
+    std::uint64_t sleep_ns = std::uint64_t{opts_.idle_sleep_us} * 1000;
+    if (!device_.empty()) {
+      const std::uint64_t now = monotonic_ns();
+      const std::uint64_t due = device_.next_due_ns();
+      sleep_ns = std::min(sleep_ns, due > now ? due - now : 0);
+    }
+    if (sleep_ns == 0) return;
+    timespec ts{static_cast<time_t>(sleep_ns / 1'000'000'000), static_cast<long>(sleep_ns % 1'000'000'000)};
+    ::nanosleep(&ts, nullptr);
+  }
+
+  const BackendOptions& opts_;
+  FrontendRegistry& registry_;
+  MempoolPtr payload_pool_;
+  MempoolPtr request_pool_;
+  std::vector<std::uint64_t> payload_buffers_;
+  std::vector<std::uint64_t> request_buffers_;
+  std::array<RingPtr, proto::kMaxFrontends> request_rings_;
+  std::array<RingPtr, proto::kMaxFrontends> completion_rings_;
+  BackendCounters counters_;
+  DeviceScheduler<InFlight> device_;
+  DelaySampler sampler_;
+  std::uint64_t started_ns_;
+  std::uint64_t last_housekeeping_ns_ = 0;
+};
+
+void write_ready_file(const std::string& instance) {
+  const std::string path = dpdk::ready_file(instance);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "pid=" << ::getpid() << "\n";
+  }
+  std::filesystem::rename(tmp, path);  // atomic: a poller never sees half a file
+}
+
+// A backend that was SIGKILLed leaves its runtime dir and hugepage files:
+// they are removed here, before the EAL would trip over them.
+void clean_stale_instance(const std::string& instance) {
+  if (dpdk::primary_alive(instance)) {
+    const int pid = dpdk::ready_backend_pid(instance);
+    throw EnvironmentError(fmt::format("instance '{}' already has a running backend{}: stop it (kill -TERM <pid>) "
+                                       "or choose another --instance",
+                                       instance, pid ? fmt::format(" (pid {})", pid) : ""));
+  }
+  const bool stale_dir = std::filesystem::exists(dpdk::runtime_dir(instance));
+  const int stale_pages = dpdk::count_hugepage_files(instance);
+  if (!stale_dir && stale_pages == 0) return;
+  dpdk::remove_runtime_dir(instance);
+  dpdk::remove_hugepage_files(instance);
+  spdlog::warn("instance '{}': removed what a backend that did not stop cleanly left behind ({}{} hugepage file(s))",
+               instance, stale_dir ? "runtime dir " + dpdk::runtime_dir(instance) + ", " : "", stale_pages);
+}
+
+}  // namespace
+
+int run(const BackendOptions& opts) {
+  setup_logging("backend", opts.log_level);
+  clean_stale_instance(opts.instance);
+  dpdk::require_hugepages();
+  {
+    // The registry outlives the EAL: rte_mp actions may still be running on
+    // DPDK's mp thread until rte_eal_cleanup() has stopped it.
+    static FrontendRegistry registry;
+    dpdk::EalSession eal("offload-backend",
+                         dpdk::EalConfig{dpdk::ProcessRole::Primary, opts.instance, opts.lcore, "warning", opts.eal_args});
+    {
+      Backend backend(opts, registry);
+      install_signal_handlers();
+      write_ready_file(opts.instance);
+      spdlog::info("ready: instance '{}', pid {}, lcore {}; device latency {}, {} engine(s), queue depth {}, pool {} x {} "
+                   "bytes. Start a frontend with: offload-frontend --instance {}",
+                   opts.instance, ::getpid(), opts.lcore, opts.delay.describe(),
+                   opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines), opts.queue_depth,
+                   opts.pool_size, proto::kPayloadBufferBytes, opts.instance);
+      backend.serve();
+      backend.shutdown();
+    }
+  }
+  // The EAL leaves its runtime files behind; nothing of the instance should.
+  const int files = dpdk::remove_runtime_dir(opts.instance);
+  const int pages = dpdk::remove_hugepage_files(opts.instance);
+  spdlog::info("stopped cleanly: removed {} ({} entries) and {} leftover hugepage file(s)", dpdk::runtime_dir(opts.instance),
+               files, pages);
+  return kExitOk;
+}
+
+}  // namespace offload::backend

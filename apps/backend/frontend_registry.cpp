@@ -1,0 +1,243 @@
+#include "frontend_registry.hpp"
+
+#include <rte_eal.h>
+#include <rte_mempool.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "offload/clock.hpp"
+
+namespace offload::backend {
+namespace {
+
+// rte_mp actions are plain function pointers: they reach the installed
+// registry through these, set once before the actions are registered.
+struct Installed {
+  FrontendRegistry* registry = nullptr;
+  rte_mempool* payload_pool = nullptr;
+  rte_mempool* request_pool = nullptr;
+  std::uint32_t queue_depth = 0;
+  BackendCounters* counters = nullptr;
+  std::uint64_t started_ns = 0;
+};
+Installed g_installed;
+
+template <class Reply>
+void reply(const rte_mp_msg* request, const void* peer, const Reply& body) {
+  rte_mp_msg msg{};
+  std::memcpy(msg.name, request->name, sizeof msg.name);  // a reply reuses the request's name
+  static_assert(sizeof(Reply) <= sizeof msg.param);
+  std::memcpy(msg.param, &body, sizeof body);
+  msg.len_param = sizeof body;
+  if (rte_mp_reply(&msg, static_cast<const char*>(peer)) != 0)
+    spdlog::warn("rte_mp: cannot reply to {} from {}", request->name, static_cast<const char*>(peer));
+}
+
+// Every fd an rte_mp message carries is ours once it arrives, accepted or not.
+void close_received_fds(const rte_mp_msg* msg, int from = 0) {
+  for (int i = from; i < msg->num_fds; ++i) ::close(msg->fds[i]);
+}
+
+int on_register(const rte_mp_msg* msg, const void* peer) {
+  auto parsed = proto::parse_register(msg->param, static_cast<std::size_t>(msg->len_param),
+                                      static_cast<std::size_t>(msg->num_fds));
+  close_received_fds(msg);
+  proto::RegisterReply out{};
+  out.backend_version = proto::kVersion;
+  out.queue_depth = g_installed.queue_depth;
+  const int sender = peer_pid(static_cast<const char*>(peer));
+  if (parsed.status == proto::MpStatus::Ok && sender != 0 && sender != parsed.value.pid)
+    parsed.status = proto::MpStatus::BadMessage;  // it claims to be another process
+  if (parsed.status != proto::MpStatus::Ok) {
+    out.status = static_cast<std::int32_t>(parsed.status);
+    spdlog::warn("refused a frontend registration from {}: {}", static_cast<const char*>(peer),
+                 proto::mp_status_text(parsed.status));
+    reply(msg, peer, out);
+    return 0;
+  }
+  for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+    FrontendSlot& slot = g_installed.registry->slot(id);
+    SlotState expected = SlotState::Free;
+    if (!slot.state.compare_exchange_strong(expected, SlotState::Registering, std::memory_order_acq_rel)) continue;
+    slot.pid = parsed.value.pid;
+    slot.max_jobs = parsed.value.max_jobs;
+    slot.notify = parsed.value.notify;
+    // Nothing else touches a Registering slot; an fd a dead frontend's late
+    // message left behind is closed here rather than leaked.
+    for (auto& fd : slot.job_fds)
+      if (const int stale = fd.exchange(-1, std::memory_order_relaxed); stale >= 0) ::close(stale);
+    slot.fds_registered.store(0, std::memory_order_relaxed);
+    const std::uint32_t generation = slot.generation.fetch_add(1, std::memory_order_relaxed) + 1;
+    slot.state.store(SlotState::Active, std::memory_order_release);
+    out.status = static_cast<std::int32_t>(proto::MpStatus::Ok);
+    out.frontend_id = id;
+    out.generation = generation;
+    spdlog::info("frontend {} registered: pid {}, {} job(s), notify {}, generation {}", id, slot.pid, slot.max_jobs,
+                 proto::notify_mode_name(slot.notify), generation);
+    reply(msg, peer, out);
+    return 0;
+  }
+  out.status = static_cast<std::int32_t>(proto::MpStatus::NoFreeSlot);
+  spdlog::warn("refused frontend pid {}: all {} frontend slots are taken", parsed.value.pid, proto::kMaxFrontends);
+  reply(msg, peer, out);
+  return 0;
+}
+
+// The slot a control message names, if it is Active, of that generation and
+// owned by the sending process; else the status to refuse with.
+proto::MpStatus find_owned_slot(std::uint16_t id, std::uint32_t generation, const void* peer, FrontendSlot*& out) {
+  if (id >= proto::kMaxFrontends) return proto::MpStatus::UnknownFrontend;
+  FrontendSlot& slot = g_installed.registry->slot(id);
+  if (slot.state.load(std::memory_order_acquire) != SlotState::Active ||
+      slot.generation.load(std::memory_order_relaxed) != generation)
+    return proto::MpStatus::UnknownFrontend;
+  const int sender = peer_pid(static_cast<const char*>(peer));
+  if (sender != 0 && sender != slot.pid) return proto::MpStatus::UnknownFrontend;
+  out = &slot;
+  return proto::MpStatus::Ok;
+}
+
+int on_fd_sync(const rte_mp_msg* msg, const void* peer) {
+  auto parsed = proto::parse_fd_sync(msg->param, static_cast<std::size_t>(msg->len_param),
+                                     static_cast<std::size_t>(msg->num_fds));
+  proto::StatusReply out{static_cast<std::int32_t>(parsed.status)};
+  FrontendSlot* slot = nullptr;
+  if (parsed.status == proto::MpStatus::Ok)
+    parsed.status = find_owned_slot(parsed.value.frontend_id, parsed.value.generation, peer, slot);
+  if (parsed.status == proto::MpStatus::Ok && parsed.value.first_job + parsed.value.count > slot->max_jobs)
+    parsed.status = proto::MpStatus::BadJobRange;
+  if (parsed.status == proto::MpStatus::Ok) {
+    // All or nothing: a job whose fd is already set keeps it (the serving
+    // loop may be writing to it), and the whole batch is refused.
+    for (std::uint16_t i = 0; i < parsed.value.count; ++i)
+      if (slot->job_fds[parsed.value.first_job + i].load(std::memory_order_relaxed) >= 0)
+        parsed.status = proto::MpStatus::AlreadyRegistered;
+  }
+  if (parsed.status != proto::MpStatus::Ok) {
+    close_received_fds(msg);
+    out.status = static_cast<std::int32_t>(parsed.status);
+    spdlog::warn("refused an fd-sync batch from {}: {}", static_cast<const char*>(peer),
+                 proto::mp_status_text(parsed.status));
+    reply(msg, peer, out);
+    return 0;
+  }
+  for (std::uint16_t i = 0; i < parsed.value.count; ++i)
+    slot->job_fds[parsed.value.first_job + i].store(msg->fds[i], std::memory_order_release);
+  const auto total = slot->fds_registered.fetch_add(parsed.value.count, std::memory_order_relaxed) + parsed.value.count;
+  spdlog::debug("frontend {}: eventfds of jobs {}..{} received ({} of {})", parsed.value.frontend_id,
+                parsed.value.first_job, parsed.value.first_job + parsed.value.count - 1, total, slot->max_jobs);
+  if (total == slot->max_jobs)
+    spdlog::info("frontend {}: all {} job eventfds received over rte_mp", parsed.value.frontend_id, total);
+  out.status = static_cast<std::int32_t>(proto::MpStatus::Ok);
+  reply(msg, peer, out);
+  return 0;
+}
+
+int on_unregister(const rte_mp_msg* msg, const void* peer) {
+  auto parsed = proto::parse_unregister(msg->param, static_cast<std::size_t>(msg->len_param),
+                                        static_cast<std::size_t>(msg->num_fds));
+  close_received_fds(msg);
+  FrontendSlot* slot = nullptr;
+  if (parsed.status == proto::MpStatus::Ok)
+    parsed.status = find_owned_slot(parsed.value.frontend_id, parsed.value.generation, peer, slot);
+  if (parsed.status == proto::MpStatus::Ok) {
+    // The serving loop closes the fds and frees the slot: it may be using them.
+    SlotState expected = SlotState::Active;
+    slot->state.compare_exchange_strong(expected, SlotState::Closing, std::memory_order_acq_rel);
+    spdlog::info("frontend {} unregistered", parsed.value.frontend_id);
+  }
+  reply(msg, peer, proto::StatusReply{static_cast<std::int32_t>(parsed.status)});
+  return 0;
+}
+
+int on_stats(const rte_mp_msg* msg, const void* peer) {
+  auto parsed = proto::parse_stats(msg->param, static_cast<std::size_t>(msg->len_param),
+                                   static_cast<std::size_t>(msg->num_fds));
+  close_received_fds(msg);
+  proto::StatsReply out{};
+  out.status = static_cast<std::int32_t>(parsed.status);
+  if (parsed.status == proto::MpStatus::Ok) {
+    const Installed& in = g_installed;
+    out.frontends = in.registry->active_count();
+    out.payload_pool_size = in.payload_pool->size;
+    out.payload_pool_available = rte_mempool_avail_count(in.payload_pool);
+    out.request_pool_size = in.request_pool->size;
+    out.request_pool_available = rte_mempool_avail_count(in.request_pool);
+    out.inflight = in.counters->inflight.load(std::memory_order_relaxed);
+    out.served = in.counters->served.load(std::memory_order_relaxed);
+    out.rejected = in.counters->rejected.load(std::memory_order_relaxed);
+    out.uptime_ms = (monotonic_ns() - in.started_ns) / 1'000'000;
+  }
+  reply(msg, peer, out);
+  return 0;
+}
+
+struct Action {
+  const char* name;
+  rte_mp_t handler;
+};
+constexpr Action kActions[] = {
+    {proto::kMpRegister, on_register},
+    {proto::kMpFdSync, on_fd_sync},
+    {proto::kMpUnregister, on_unregister},
+    {proto::kMpStats, on_stats},
+};
+
+}  // namespace
+
+FrontendRegistry::FrontendRegistry() {
+  for (auto& slot : slots_)
+    for (auto& fd : slot.job_fds) fd.store(-1, std::memory_order_relaxed);
+}
+
+void FrontendRegistry::install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
+                               BackendCounters* counters, std::uint64_t started_ns) {
+  g_installed = Installed{this, payload_pool, request_pool, queue_depth, counters, started_ns};
+  for (const auto& action : kActions) {
+    if (rte_mp_action_register(action.name, action.handler) != 0) {
+      uninstall();
+      throw std::runtime_error(std::string("cannot register the rte_mp action ") + action.name);
+    }
+  }
+}
+
+void FrontendRegistry::uninstall() noexcept {
+  for (const auto& action : kActions) rte_mp_action_unregister(action.name);
+}
+
+void FrontendRegistry::release(FrontendSlot& slot) noexcept {
+  for (auto& fd : slot.job_fds) {
+    const int old = fd.exchange(-1, std::memory_order_acq_rel);
+    if (old >= 0) ::close(old);
+  }
+  if (slot.pidfd >= 0) ::close(slot.pidfd);
+  slot.pidfd = -1;
+  slot.inflight = 0;
+  slot.fds_registered.store(0, std::memory_order_relaxed);
+  // A new generation, so completions still queued for the old one are
+  // recognised and dropped rather than signalled to a stranger.
+  slot.generation.fetch_add(1, std::memory_order_relaxed);
+  slot.state.store(SlotState::Free, std::memory_order_release);
+}
+
+std::uint32_t FrontendRegistry::active_count() const noexcept {
+  std::uint32_t n = 0;
+  for (const auto& slot : slots_)
+    if (slot.state.load(std::memory_order_acquire) == SlotState::Active) ++n;
+  return n;
+}
+
+int peer_pid(std::string_view peer) noexcept {
+  const auto at = peer.rfind("mp_socket_");
+  if (at == std::string_view::npos) return 0;
+  int pid = 0;
+  for (std::size_t i = at + 10; i < peer.size() && peer[i] >= '0' && peer[i] <= '9'; ++i)
+    pid = pid * 10 + (peer[i] - '0');
+  return pid;
+}
+
+}  // namespace offload::backend

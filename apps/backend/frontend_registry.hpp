@@ -1,0 +1,70 @@
+#pragma once
+// The backend's table of attached frontends and the rte_mp actions that fill
+// it. Actions run on DPDK's rte_mp_handle thread; the serving loop reads the
+// table. They meet only through atomics: an action never allocates, never
+// blocks on the loop, and never closes an fd the loop may be writing to
+// (a slot being torn down goes to Closing and the loop finishes the job).
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "offload/protocol.hpp"
+
+namespace offload::backend {
+
+enum class SlotState : std::uint32_t { Free, Registering, Active, Closing };
+
+struct FrontendSlot {
+  std::atomic<SlotState> state{SlotState::Free};
+  std::atomic<std::uint32_t> generation{0};
+  // Written by the register action before state becomes Active.
+  int pid = 0;
+  std::uint32_t max_jobs = 0;
+  proto::NotifyMode notify = proto::NotifyMode::EventFd;
+  std::array<std::atomic<int>, proto::kMaxJobsPerFrontend> job_fds{};
+  std::atomic<std::uint32_t> fds_registered{0};
+  // Fixed for the backend's life.
+  rte_ring* requests = nullptr;
+  rte_ring* completions = nullptr;
+  // Owned by the serving loop.
+  int pidfd = -1;
+  std::uint64_t inflight = 0;
+};
+
+struct BackendCounters {
+  std::atomic<std::uint64_t> served{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> inflight{0};
+};
+
+class FrontendRegistry {
+public:
+  FrontendRegistry();
+
+  FrontendSlot& slot(std::uint16_t id) noexcept { return slots_[id]; }
+  std::array<FrontendSlot, proto::kMaxFrontends>& slots() noexcept { return slots_; }
+
+  // Registers the rte_mp actions (only one registry may be installed).
+  void install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
+               BackendCounters* counters, std::uint64_t started_ns);
+  void uninstall() noexcept;
+
+  // Serving loop: closes the slot's fds and makes it Free again.
+  void release(FrontendSlot& slot) noexcept;
+
+  std::uint32_t active_count() const noexcept;
+
+private:
+  std::array<FrontendSlot, proto::kMaxFrontends> slots_;
+};
+
+// The pid in a peer's rte_mp socket name (".../mp_socket_<pid>_<n>"), or 0
+// when there is none (the primary's own socket).
+int peer_pid(std::string_view peer) noexcept;
+
+}  // namespace offload::backend
