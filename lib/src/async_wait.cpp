@@ -30,7 +30,11 @@ int job_wait_eventfd(const void* key) {
   void* custom = nullptr;
   if (ASYNC_WAIT_CTX_get_fd(ctx, key, &fd, &custom) == 1 && fd != OSSL_BAD_ASYNC_FD) return fd;
 
-  fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  return add_wait_eventfd(ctx, key);
+}
+
+int add_wait_eventfd(ASYNC_WAIT_CTX* ctx, const void* key) {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) return -1;
   // The cleanup callback makes the wait context the fd's owner: it is closed
   // by ASYNC_WAIT_CTX_free, after the job that waits on it has finished.

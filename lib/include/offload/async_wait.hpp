@@ -16,6 +16,11 @@
 
 namespace offload {
 
+// Creates a non-blocking, close-on-exec eventfd and registers it in `ctx`
+// under `key` with a cleanup callback that closes it: from then on the wait
+// context owns the fd. Returns -1 (errno set) on failure.
+int add_wait_eventfd(ASYNC_WAIT_CTX* ctx, const void* key);
+
 // Inside a running ASYNC job: the eventfd registered under `key` in the
 // job's wait context, created (non-blocking, close-on-exec) and registered
 // with a cleanup callback that closes it on first use. The wait context owns

@@ -1,0 +1,101 @@
+#include "backend_link.hpp"
+
+#include <rte_eal.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "offload/dpdk/instance.hpp"
+#include "offload/dpdk/mp_request.hpp"
+#include "offload/exit_codes.hpp"
+
+namespace offload::frontend {
+namespace {
+
+std::string how_to_start(const std::string& instance) {
+  return fmt::format("start it with: offload-backend --instance {} (or ./scripts/run-demo.sh, which starts both)",
+                     instance);
+}
+
+void require_ok(proto::MpStatus status, const char* what, const std::string& detail = {}) {
+  if (status == proto::MpStatus::Ok) return;
+  throw EnvironmentError(fmt::format("the backend refused {}: {}{}", what, proto::mp_status_text(status), detail));
+}
+
+}  // namespace
+
+void require_live_backend(const std::string& instance) {
+  if (!dpdk::primary_alive(instance))
+    throw EnvironmentError(fmt::format("no offload-backend is running for instance '{}' (no live DPDK primary at {}); {}",
+                                       instance, dpdk::runtime_dir(instance), how_to_start(instance)));
+}
+
+BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify)
+    : instance_(instance) {
+  proto::RegisterRequest request{};
+  request.header = proto::make_mp_header();
+  request.pid = static_cast<std::int32_t>(::getpid());
+  request.max_jobs = max_jobs;
+  request.notify = notify;
+  const auto reply = dpdk::mp_request<proto::RegisterReply>(proto::kMpRegister, request);
+  const auto status = static_cast<proto::MpStatus>(reply.status);
+  if (status == proto::MpStatus::VersionMismatch)
+    throw EnvironmentError(fmt::format("the backend of instance '{}' speaks protocol version {}, this frontend {}: "
+                                       "run a frontend and backend built from the same source",
+                                       instance, reply.backend_version, proto::kVersion));
+  require_ok(status, "this frontend's registration");
+  frontend_id_ = reply.frontend_id;
+  generation_ = reply.generation;
+  registered_ = true;
+
+  payload_pool_ = rte_mempool_lookup(proto::kPayloadPoolName);
+  request_pool_ = rte_mempool_lookup(proto::kRequestPoolName);
+  requests_ = rte_ring_lookup(proto::request_ring_name(frontend_id_).c_str());
+  completions_ = rte_ring_lookup(proto::completion_ring_name(frontend_id_).c_str());
+  if (payload_pool_ == nullptr || request_pool_ == nullptr || requests_ == nullptr || completions_ == nullptr)
+    throw EnvironmentError(fmt::format("instance '{}' lacks a shared object this frontend needs ({}, {}, {}, {}): "
+                                       "is its backend another version?",
+                                       instance, proto::kPayloadPoolName, proto::kRequestPoolName,
+                                       proto::request_ring_name(frontend_id_), proto::completion_ring_name(frontend_id_)));
+  spdlog::info("registered with the backend of instance '{}' over rte_mp: frontend id {}, generation {}; "
+               "requests go on ring {} (capacity {})",
+               instance, frontend_id_, generation_, proto::request_ring_name(frontend_id_), reply.queue_depth);
+}
+
+BackendLink::~BackendLink() {
+  if (!registered_ || !backend_alive()) return;
+  proto::UnregisterRequest request{};
+  request.header = proto::make_mp_header();
+  request.frontend_id = frontend_id_;
+  request.generation = generation_;
+  try {
+    dpdk::mp_request<proto::StatusReply>(proto::kMpUnregister, request, {}, std::chrono::seconds(1));
+  } catch (const std::exception& e) {
+    spdlog::warn("could not unregister from the backend: {}", e.what());
+  }
+}
+
+void BackendLink::sync_job_fds(std::uint32_t first_job, std::span<const int> fds) {
+  std::size_t messages = 0;
+  for (std::size_t done = 0; done < fds.size(); done += proto::kMpMaxFds, ++messages) {
+    const auto batch = fds.subspan(done, std::min(proto::kMpMaxFds, fds.size() - done));
+    proto::FdSyncRequest request{};
+    request.header = proto::make_mp_header();
+    request.frontend_id = frontend_id_;
+    request.generation = generation_;
+    request.first_job = first_job + static_cast<std::uint32_t>(done);
+    request.count = static_cast<std::uint16_t>(batch.size());
+    const auto reply = dpdk::mp_request<proto::StatusReply>(proto::kMpFdSync, request, batch);
+    require_ok(static_cast<proto::MpStatus>(reply.status), "a batch of job eventfds",
+               fmt::format(" (jobs {}..{})", request.first_job, request.first_job + request.count - 1));
+  }
+  spdlog::info("passed {} job eventfd(s) to the backend in {} acknowledged rte_mp message(s) (at most {} fds each)",
+               fds.size(), messages, proto::kMpMaxFds);
+}
+
+bool BackendLink::backend_alive() const { return rte_eal_primary_proc_alive(nullptr) != 0; }
+
+}  // namespace offload::frontend

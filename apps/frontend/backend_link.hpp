@@ -1,0 +1,55 @@
+#pragma once
+// The frontend's side of the contract with the backend: finding it,
+// registering over rte_mp, passing job eventfds, and the shared objects.
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "offload/protocol.hpp"
+
+namespace offload::frontend {
+
+// Before any EAL call: throws EnvironmentError naming the instance and how
+// to start its backend unless a live primary holds the instance.
+void require_live_backend(const std::string& instance);
+
+class BackendLink {
+public:
+  // Registers this process (rte_mp request, bounded wait) and looks up the
+  // pools and this frontend's rings. Throws EnvironmentError on refusal.
+  BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify);
+  BackendLink(const BackendLink&) = delete;
+  BackendLink& operator=(const BackendLink&) = delete;
+  // Unregisters (if the backend still lives) so it frees the slot at once.
+  ~BackendLink();
+
+  // Passes the eventfds of jobs first_job.. to the backend, at most 8 per
+  // message, each batch acknowledged before the next. Throws on refusal.
+  void sync_job_fds(std::uint32_t first_job, std::span<const int> fds);
+
+  [[nodiscard]] bool backend_alive() const;
+
+  std::uint16_t frontend_id() const noexcept { return frontend_id_; }
+  std::uint32_t generation() const noexcept { return generation_; }
+  rte_mempool* payload_pool() const noexcept { return payload_pool_; }
+  rte_mempool* request_pool() const noexcept { return request_pool_; }
+  rte_ring* requests() const noexcept { return requests_; }
+  rte_ring* completions() const noexcept { return completions_; }
+  const std::string& instance() const noexcept { return instance_; }
+
+private:
+  std::string instance_;
+  std::uint16_t frontend_id_ = 0;
+  std::uint32_t generation_ = 0;
+  bool registered_ = false;
+  rte_mempool* payload_pool_ = nullptr;
+  rte_mempool* request_pool_ = nullptr;
+  rte_ring* requests_ = nullptr;
+  rte_ring* completions_ = nullptr;
+};
+
+}  // namespace offload::frontend

@@ -1,0 +1,140 @@
+#include "offload_job.hpp"
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <spdlog/spdlog.h>
+
+#include <openssl/async.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+#include <span>
+
+#include "offload/async_wait.hpp"
+#include "offload/cipher.hpp"
+#include "offload/clock.hpp"
+#include "offload/unique_fd.hpp"
+
+namespace offload::frontend {
+namespace {
+
+constexpr std::uint32_t kNarratedJobs = 32;
+constexpr proto::Op kOp = proto::Op::BitwiseNot;  // seed 000's backend "cipher"
+constexpr Transform kTransform = Transform::BitwiseNot;
+
+spdlog::level::level_enum narration(const OffloadSlot& job) {
+  return job.job_id < kNarratedJobs && job.seq <= 1 ? spdlog::level::info : spdlog::level::debug;
+}
+
+// Hands control back to the event loop and comes back on its next turn:
+// the job signals its own eventfd, so the loop resumes it right away. How
+// a job waits for a resource without blocking the thread (the async
+// engines' EAGAIN retry). Only used while nothing is on the backend, so the
+// only signal on the fd is the job's own.
+bool yield(OffloadSlot& job) {
+  signal_eventfd(job.eventfd);
+  if (ASYNC_pause_job() != 1) return false;
+  drain_eventfd(job.eventfd);
+  return !job.cancel.load(std::memory_order_acquire);
+}
+
+// rte_mempool_get, yielding while the pool is empty (backpressure: more
+// jobs than buffers wait, they are not failed).
+bool take(OffloadSlot& job, rte_mempool* pool, void** object) {
+  while (rte_mempool_get(pool, object) != 0)
+    if (!yield(job)) return false;
+  return true;
+}
+
+void give_back(OffloadSlot& job) {
+  if (job.payload != nullptr) rte_mempool_put(job.link->payload_pool(), job.payload);
+  if (job.request != nullptr) rte_mempool_put(job.link->request_pool(), job.request);
+  job.payload = nullptr;
+  job.request = nullptr;
+}
+
+int fail(OffloadSlot& job, std::string why) {
+  job.failure = std::move(why);
+  if (!job.on_backend) give_back(job);
+  return 0;
+}
+
+}  // namespace
+
+void OffloadSlot::begin(std::vector<std::uint8_t> payload_bytes) {
+  ++seq;
+  input = std::move(payload_bytes);
+  request = nullptr;
+  payload = nullptr;
+  on_backend = false;
+  cancel.store(false, std::memory_order_relaxed);
+  cancelled = false;
+  submitted_ns = 0;
+  device_ms = 0.0;
+  failure.clear();
+  result_preview.clear();
+}
+
+int offload_job_main(void* args) {
+  OffloadSlot& job = job_slot<OffloadSlot>(args);
+  BackendLink& link = *job.link;
+  const auto level = narration(job);
+
+  void* request_object = nullptr;
+  if (!take(job, link.request_pool(), &request_object)) return fail(job, "cancelled while waiting for a request buffer");
+  job.request = static_cast<proto::Request*>(request_object);
+  if (!take(job, link.payload_pool(), &job.payload)) return fail(job, "cancelled while waiting for a payload buffer");
+
+  std::memcpy(job.payload, job.input.data(), job.input.size());
+  proto::Request& r = *job.request;
+  std::memset(&r, 0, sizeof r);
+  r.magic = proto::kRequestMagic;
+  r.version = proto::kVersion;
+  r.frontend_id = link.frontend_id();
+  r.generation = link.generation();
+  r.job_id = job.job_id;
+  r.seq = job.seq;
+  r.op = kOp;
+  r.payload_len = static_cast<std::uint32_t>(job.input.size());
+  r.payload_addr = reinterpret_cast<std::uint64_t>(job.payload);
+  r.status = static_cast<std::int32_t>(proto::Status::Pending);
+  job.submitted_ns = r.submit_ns = monotonic_ns();
+
+  // A full ring is backpressure, not an error: retry on the next loop turn.
+  while (rte_ring_sp_enqueue(link.requests(), &r) != 0)
+    if (!yield(job)) return fail(job, "cancelled while the request ring was full");
+  job.on_backend = true;
+  spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until the backend signals eventfd {}",
+              job.job_id, job.seq, r.payload_len, link.requests()->name, job.eventfd);
+
+  switch (await_eventfd(job.eventfd, &job.cancel)) {
+    case AwaitResult::Signalled: break;
+    case AwaitResult::Cancelled:
+      // The request stays the backend's: it returns the buffers to the pools
+      // when this frontend unregisters or exits.
+      job.cancelled = true;
+      return fail(job, "cancelled while the backend held the request");
+    case AwaitResult::Error:
+      return fail(job, fmt::format("reading eventfd {} failed: {}", job.eventfd, std::strerror(errno)));
+  }
+  job.on_backend = false;
+
+  // The response must be this job's own: the seed dequeued whatever message
+  // came next, which could belong to another job.
+  const auto status = static_cast<proto::Status>(proto::status_ref(r).load(std::memory_order_acquire));
+  if (r.frontend_id != link.frontend_id() || r.job_id != job.job_id || r.seq != job.seq)
+    return fail(job, fmt::format("woken with a response that is not its own (frontend {}, job {}, seq {})",
+                                 r.frontend_id, r.job_id, r.seq));
+  if (status != proto::Status::Ok) return fail(job, fmt::format("the backend answered '{}'", proto::status_name(status)));
+  const std::span<const std::uint8_t> result(static_cast<const std::uint8_t*>(job.payload), r.payload_len);
+  job.device_ms = static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6;
+  if (!verify_transform(kTransform, job.input, result))
+    return fail(job, "verification failed: decrypting the response does not give the input back");
+  job.result_preview.assign(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(result.size(), 16)));
+  spdlog::log(level, "job {}: resumed: response seq {} is its own, status ok", job.job_id, r.seq);
+  give_back(job);
+  return 1;
+}
+
+}  // namespace offload::frontend

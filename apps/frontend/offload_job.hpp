@@ -1,0 +1,41 @@
+#pragma once
+// One frontend job: takes a request and a payload buffer from the shared
+// pools, enqueues the request, pauses until the backend signals the job's
+// eventfd, then checks that the response is its own and verifies it.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend_link.hpp"
+#include "offload/job_driver.hpp"
+#include "offload/protocol.hpp"
+
+namespace offload::frontend {
+
+struct OffloadSlot : JobSlot {
+  BackendLink* link = nullptr;
+  std::uint32_t job_id = 0;
+  int eventfd = -1;  // owned by wait_ctx (closed by its cleanup callback)
+
+  // The current run.
+  std::uint32_t seq = 0;
+  std::vector<std::uint8_t> input;
+  proto::Request* request = nullptr;
+  void* payload = nullptr;
+  bool on_backend = false;  // request and payload belong to the backend until it answers
+  std::atomic<bool> cancel{false};
+  bool cancelled = false;
+  std::uint64_t submitted_ns = 0;
+  double device_ms = 0.0;
+  std::string failure;
+  std::vector<std::uint8_t> result_preview;
+
+  void begin(std::vector<std::uint8_t> payload_bytes);
+};
+
+// The ASYNC job function (started through JobDriver).
+int offload_job_main(void* args);
+
+}  // namespace offload::frontend
