@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# End-to-end tests of offload-threadsim, the real binary: exit codes, what it
+# prints on stdout (results) and stderr (logs), and how it uses the machine.
+
+load 'test_helper/common-setup'
+
+setup_file() {
+  export BATS_TEST_TIMEOUT=180
+  common_setup_file
+  require_executable "${THREADSIM}"
+}
+
+teardown() {
+  common_teardown
+}
+
+# The log line format on stderr: [hh:mm:ss.mmm] [threadsim] [level] message
+LOG_LINE='^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\] \[threadsim\] \[(trace|debug|info|warning|warn|error|critical)\] '
+
+# The first stdout line of a human run: summary: N jobs: A ok, B failed ...
+assert_summary() {
+  local -r jobs=$1 ok=$2 failed=$3
+  assert_line --index 0 --regexp "^summary: ${jobs} jobs: ${ok} ok, ${failed} failed "
+}
+
+# assert_usage_error FLAG ARGS...: ARGS are refused with exit 2, nothing on
+# stdout, and exactly one "offload-threadsim: error: ..." line that names FLAG
+# (beside it only the hint to run --help; no log lines: nothing ran).
+assert_usage_error() {
+  local -r flag=$1
+  shift
+  run -2 --separate-stderr bounded 10 "${THREADSIM}" "$@"
+  assert_output ''
+  assert_equal "$(stderr_count '^offload-threadsim: error: ')" 1
+  with_stderr assert_line --regexp "^offload-threadsim: error: .*(${flag})"
+  assert_equal "$(stderr_count -v "^offload-threadsim: error: |^Run 'offload-threadsim --help'")" 0
+}
+
+@test "a default run verifies every job, logs only on stderr and exits 0" {
+  run -0 --separate-stderr bounded 60 "${THREADSIM}"
+
+  [[ ${lines[0]} =~ ^summary:\ ([0-9]+)\ jobs:\ ([0-9]+)\ ok,\ 0\ failed ]] ||
+    fail "unexpected summary line: ${lines[0]}"
+  local -r jobs=${BASH_REMATCH[1]}
+  assert [ "${jobs}" -ge 1 ]
+  assert_equal "${BASH_REMATCH[2]}" "${jobs}"
+  local i
+  for ((i = 0; i < jobs; i++)); do
+    with_stderr assert_line --regexp "\] job ${i}: done, verified: "
+  done
+  assert_equal "$(stderr_count '\] job [0-9]+: done, verified: ')" "${jobs}"
+  # stderr carries only log lines; stdout only the result.
+  assert_equal "$(stderr_count -v "${LOG_LINE}")" 0
+  refute_output --partial '[threadsim]'
+}
+
+@test "64 jobs of 200 ms overlap on the device (well under 64 x 0.2 s)" {
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --jobs 64 --delay-ms 200 --json
+
+  assert_equal "${#lines[@]}" 1
+  assert_json '.program == "threadsim" and .jobs == 64 and .ok == 64 and .failed == 0 and .pending == 0'
+  # Serially this would take 12.8 s; concurrent, about 0.2 s.
+  assert_json '.wall_s < 3'
+  assert_json '.wall_s >= 0.2'
+  assert_json '(.latency_us | .p50 <= .p90 and .p90 <= .p99 and .p99 <= .p999 and .p999 <= .max) and .latency_us.p50 >= 200000'
+  assert_json '.cpu_s >= 0 and .throughput_jobs_per_s > 0'
+}
+
+@test "--fail-job 2 of 5: that job fails, the others verify, exit 1" {
+  run -1 --separate-stderr bounded 60 "${THREADSIM}" --jobs 5 --fail-job 2 --delay-ms 10 --json
+
+  assert_json '.jobs == 5 and .ok == 4 and .failed == 1 and .pending == 0'
+  with_stderr assert_line --regexp '\[error\] job 2: FAILED: '
+  assert_equal "$(stderr_count 'FAILED')" 1
+  assert_equal "$(stderr_count '\] job [0-9]+: done, verified: ')" 4
+}
+
+@test "--timeout-ms 300 with a 5 s device: exit 4 at once, naming the pending jobs" {
+  local -r started=$(now_us)
+  run -4 --separate-stderr bounded 30 "${THREADSIM}" --jobs 8 --delay-ms 5000 --timeout-ms 300 --json
+  local -r elapsed_ms=$((($(now_us) - started) / 1000))
+
+  assert [ "${elapsed_ms}" -lt 3000 ]
+  with_stderr assert_line --regexp 'timed out after 300 ms: 8 job\(s\) still waiting .*\(jobs 0, 1, 2, 3, 4, 5, 6, 7\)'
+  assert_json '.jobs == 8 and .ok == 0 and .failed == 0 and .pending == 8'
+}
+
+@test "bad flag: --jobs 0" {
+  assert_usage_error '--jobs' --jobs 0
+}
+
+@test "bad flag: --delay-ms -1" {
+  assert_usage_error '--delay-ms' --delay-ms -1
+}
+
+@test "bad flag: --jobs abc" {
+  assert_usage_error '--jobs' --jobs abc
+}
+
+@test "bad flag: --bogus" {
+  assert_usage_error '--bogus' --bogus
+}
+
+@test "bad flags: --message x --payload 5 (mutually exclusive)" {
+  assert_usage_error '--message.*--payload|--payload.*--message' --message x --payload 5
+}
+
+@test "bad flags: --fail-job 9 --jobs 3 (no such job)" {
+  assert_usage_error '--fail-job' --fail-job 9 --jobs 3
+}
+
+@test "--help exits 0 and documents the main flags" {
+  run -0 --separate-stderr bounded 10 "${THREADSIM}" --help
+
+  local flag
+  for flag in --jobs --delay-ms --fail-job --timeout-ms; do
+    assert_line --regexp "^ +(-[a-zA-Z],)?${flag}( |$)"
+  done
+  with_stderr assert_output ''
+}
+
+@test "--log-level warn prints no info lines" {
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --jobs 4 --delay-ms 5 --log-level warn
+
+  assert_summary 4 4 0
+  with_stderr refute_line --partial '[info]'
+  with_stderr refute_line --partial '[debug]'
+}
+
+@test "--payload 100000 verifies and shortens the hex preview" {
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --jobs 2 --delay-ms 5 --payload 100000
+
+  assert_summary 2 2 0
+  with_stderr assert_line --regexp '\] job 0: done, verified: .*\(100000 bytes\) -> .*\(100000 bytes\)$'
+  with_stderr assert_line --regexp '\] job 1: done, verified: .*\(100000 bytes\) -> .*\(100000 bytes\)$'
+  # A full hex dump would be 300000 characters a line.
+  local -r longest=$(stderr_longest_line)
+  assert [ "${longest}" -lt 400 ]
+}
+
+@test "--spurious-resumes: every job is resumed early, pauses again, and verifies" {
+  # The device takes 500 ms, so each early resume surely finds nothing signalled.
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --jobs 4 --delay-ms 500 --spurious-resumes --json
+
+  assert_json '.jobs == 4 and .ok == 4 and .failed == 0'
+  local i
+  for ((i = 0; i < 4; i++)); do
+    with_stderr assert_line --partial "job ${i}: resuming it spuriously"
+  done
+  with_stderr assert_line --regexp 'event loop: 4 spurious resume\(s\) were tolerated'
+}
+
+@test "4096 jobs of 500 ms run on device threads + a few, not a thread per job" {
+  local -r device_threads=3
+  start_bounded threadsim 120 "${THREADSIM}" --jobs 4096 --delay-ms 500 --device-threads "${device_threads}" --json
+  local pid
+  pid=$(child_pid "${STARTED_PID}")
+
+  # Sample its thread count until it exits (bounded: 60 s).
+  local -r deadline=$(($(now_us) + 60000000))
+  local max=0 samples=0 threads
+  while pid_alive "${pid}" && (($(now_us) < deadline)); do
+    threads=$(awk '$1 == "Threads:" { print $2 }' "/proc/${pid}/status" 2>/dev/null) || break
+    [[ -n ${threads} ]] || break
+    ((samples += 1))
+    if ((threads > max)); then max=${threads}; fi
+    sleep 0.05
+  done
+  local status=0
+  wait "${STARTED_PID}" || status=$?
+
+  assert_equal "${status}" 0
+  assert [ "${samples}" -ge 5 ]
+  # The main thread and the device threads were seen (the sampling worked) ...
+  assert [ "${max}" -ge $((device_threads + 1)) ]
+  # ... and never more than a few beyond them, for 4096 jobs.
+  assert [ "${max}" -le $((device_threads + 3)) ]
+  output=$(<"${BATS_TEST_TMPDIR}/threadsim.out")
+  assert_json '.jobs == 4096 and .ok == 4096 and .failed == 0'
+}
+
+@test "65536 jobs with no device delay all verify" {
+  run -0 --separate-stderr bounded 150 "${THREADSIM}" --jobs 65536 --delay-ms 0 --json
+
+  assert_json '.jobs == 65536 and .ok == 65536 and .failed == 0 and .pending == 0'
+  # Per-job lines stop after the first few jobs: stderr stays readable.
+  assert [ "$(stderr_count '')" -lt 1000 ]
+}
+
+@test "valgrind memcheck: no errors, no definite leaks" {
+  run -0 --separate-stderr bounded 300 valgrind --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite "${THREADSIM}" --jobs 8 --delay-ms 10
+
+  assert_summary 8 8 0
+  with_stderr assert_line --regexp '^==[0-9]+== ERROR SUMMARY: 0 errors from 0 contexts'
+}
