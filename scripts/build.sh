@@ -57,7 +57,7 @@ main() {
   local presets
   presets=$(build_presets)
   grep -qxF -- "${preset}" <<<"${presets}" ||
-    usage_error "unknown preset '${preset}'; the presets are: $(tr '\n' ' ' <<<"${presets}")"
+    usage_error "unknown preset '${preset}'; the presets are: $(paste -sd " " <<<"${presets}")"
 
   # The presets name no generator; Ninja is in the deps, and a build tree
   # keeps the generator it was first configured with.
