@@ -118,7 +118,9 @@ public:
         started_ns_(monotonic_ns()) {
     for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
       request_rings_[id] = create_ring(proto::request_ring_name(id), opts.queue_depth);
-      completion_rings_[id] = create_ring(proto::completion_ring_name(id), opts.queue_depth);
+      // Room for every job a frontend may have in flight: a completion is
+      // never refused.
+      completion_rings_[id] = create_ring(proto::completion_ring_name(id), proto::kMaxJobsPerFrontend);
       registry_.slot(id).requests = request_rings_[id].get();
       registry_.slot(id).completions = completion_rings_[id].get();
     }
@@ -150,6 +152,7 @@ public:
 
       now = monotonic_ns();
       worked |= device_.pop_due(now, [this](const InFlight& f) { complete(f); }) != 0;
+      if (worked) ring_doorbells();
       if (now - last_housekeeping_ns_ >= kHousekeepingNs) housekeeping(now);
       idle(worked, idle_rounds);
     }
@@ -165,6 +168,7 @@ public:
       proto::status_ref(*f.request).store(static_cast<std::int32_t>(proto::Status::Dropped), std::memory_order_release);
       notify(slot, *f.request);
     });
+    ring_doorbells();
     registry_.uninstall();
     for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id)
       if (registry_.slot(id).state.load(std::memory_order_acquire) != SlotState::Free)
@@ -230,12 +234,20 @@ private:
     const auto served = counters_.served.fetch_add(1, std::memory_order_relaxed);
     spdlog::log(served < kNarrated ? spdlog::level::info : spdlog::level::debug,
                 "frontend {} job {}: served request seq {} ({} bytes, {}) after {:.3f} ms on the device; "
-                "signalled its eventfd",
+                "notified it ({})",
                 f.frontend_id, r.job_id, r.seq, r.payload_len, transform_name(transform_of(r.op)),
-                static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6);
+                static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6, proto::notify_mode_name(slot.notify));
   }
 
-  void notify(FrontendSlot& slot, const proto::Request& r) {
+  void notify(FrontendSlot& slot, proto::Request& r) {
+    if (slot.notify != proto::NotifyMode::EventFd) {
+      // Cannot fail: the ring holds as many entries as the frontend may have
+      // jobs, and each job has at most one request out.
+      if (rte_ring_sp_enqueue(slot.completions, &r) != 0)
+        spdlog::error("frontend {} job {}: completion ring full", r.frontend_id, r.job_id);
+      slot.doorbell_due = slot.notify == proto::NotifyMode::Coalesced;
+      return;
+    }
     const int fd = slot.job_fds[r.job_id].load(std::memory_order_acquire);
     if (fd < 0) {
       spdlog::error("frontend {} job {}: no eventfd registered for this job: it cannot be woken", r.frontend_id,
@@ -244,6 +256,17 @@ private:
     }
     if (!signal_eventfd(fd))
       spdlog::warn("frontend {} job {}: signalling eventfd failed: {}", r.frontend_id, r.job_id, std::strerror(errno));
+  }
+
+  // Coalesced mode: one eventfd write per frontend per burst of completions,
+  // after they are on its ring, so the frontend never sleeps on a full ring.
+  void ring_doorbells() {
+    for (auto& slot : registry_.slots()) {
+      if (!slot.doorbell_due) continue;
+      slot.doorbell_due = false;
+      const int fd = slot.doorbell_fd.load(std::memory_order_acquire);
+      if (fd >= 0 && !signal_eventfd(fd)) spdlog::warn("signalling a frontend's doorbell failed: {}", std::strerror(errno));
+    }
   }
 
   void return_objects(proto::Request* request) {

@@ -45,7 +45,9 @@ void close_received_fds(const rte_mp_msg* msg, int from = 0) {
 int on_register(const rte_mp_msg* msg, const void* peer) {
   auto parsed = proto::parse_register(msg->param, static_cast<std::size_t>(msg->len_param),
                                       static_cast<std::size_t>(msg->num_fds));
-  close_received_fds(msg);
+  // Coalesced mode's doorbell is kept by the slot below; any other fd goes.
+  const bool keeps_doorbell = parsed.status == proto::MpStatus::Ok && parsed.value.notify == proto::NotifyMode::Coalesced;
+  close_received_fds(msg, keeps_doorbell ? 1 : 0);
   proto::RegisterReply out{};
   out.backend_version = proto::kVersion;
   out.queue_depth = g_installed.queue_depth;
@@ -53,6 +55,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
   if (parsed.status == proto::MpStatus::Ok && sender != 0 && sender != parsed.value.pid)
     parsed.status = proto::MpStatus::BadMessage;  // it claims to be another process
   if (parsed.status != proto::MpStatus::Ok) {
+    if (keeps_doorbell) ::close(msg->fds[0]);
     out.status = static_cast<std::int32_t>(parsed.status);
     spdlog::warn("refused a frontend registration from {}: {}", static_cast<const char*>(peer),
                  proto::mp_status_text(parsed.status));
@@ -71,6 +74,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     for (auto& fd : slot.job_fds)
       if (const int stale = fd.exchange(-1, std::memory_order_relaxed); stale >= 0) ::close(stale);
     slot.fds_registered.store(0, std::memory_order_relaxed);
+    if (const int stale = slot.doorbell_fd.exchange(keeps_doorbell ? msg->fds[0] : -1); stale >= 0) ::close(stale);
     const std::uint32_t generation = slot.generation.fetch_add(1, std::memory_order_relaxed) + 1;
     slot.state.store(SlotState::Active, std::memory_order_release);
     out.status = static_cast<std::int32_t>(proto::MpStatus::Ok);
@@ -81,6 +85,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     reply(msg, peer, out);
     return 0;
   }
+  if (keeps_doorbell) ::close(msg->fds[0]);
   out.status = static_cast<std::int32_t>(proto::MpStatus::NoFreeSlot);
   spdlog::warn("refused frontend pid {}: all {} frontend slots are taken", parsed.value.pid, proto::kMaxFrontends);
   reply(msg, peer, out);
@@ -214,6 +219,8 @@ void FrontendRegistry::release(FrontendSlot& slot) noexcept {
     const int old = fd.exchange(-1, std::memory_order_acq_rel);
     if (old >= 0) ::close(old);
   }
+  if (const int doorbell = slot.doorbell_fd.exchange(-1, std::memory_order_acq_rel); doorbell >= 0) ::close(doorbell);
+  slot.doorbell_due = false;
   if (slot.pidfd >= 0) ::close(slot.pidfd);
   slot.pidfd = -1;
   slot.inflight = 0;

@@ -28,12 +28,14 @@ struct FrontendSlot {
   proto::NotifyMode notify = proto::NotifyMode::EventFd;
   std::array<std::atomic<int>, proto::kMaxJobsPerFrontend> job_fds{};
   std::atomic<std::uint32_t> fds_registered{0};
+  std::atomic<int> doorbell_fd{-1};  // coalesced mode: the frontend's one eventfd
   // Fixed for the backend's life.
   rte_ring* requests = nullptr;
   rte_ring* completions = nullptr;
   // Owned by the serving loop.
   int pidfd = -1;
   std::uint64_t inflight = 0;
+  bool doorbell_due = false;  // completions enqueued since the doorbell last rang
 };
 
 struct BackendCounters {

@@ -33,14 +33,24 @@ void require_live_backend(const std::string& instance) {
                                        instance, dpdk::runtime_dir(instance), how_to_start(instance)));
 }
 
-BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify)
+proto::StatsReply query_backend_stats() {
+  proto::StatsRequest request{proto::make_mp_header()};
+  const auto reply = dpdk::mp_request<proto::StatsReply>(proto::kMpStats, request);
+  require_ok(static_cast<proto::MpStatus>(reply.status), "the stats request");
+  return reply;
+}
+
+BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify,
+                         int doorbell_fd)
     : instance_(instance) {
   proto::RegisterRequest request{};
   request.header = proto::make_mp_header();
   request.pid = static_cast<std::int32_t>(::getpid());
   request.max_jobs = max_jobs;
   request.notify = notify;
-  const auto reply = dpdk::mp_request<proto::RegisterReply>(proto::kMpRegister, request);
+  const int fds[1] = {doorbell_fd};
+  const auto reply = dpdk::mp_request<proto::RegisterReply>(
+      proto::kMpRegister, request, doorbell_fd >= 0 ? std::span<const int>(fds) : std::span<const int>());
   const auto status = static_cast<proto::MpStatus>(reply.status);
   if (status == proto::MpStatus::VersionMismatch)
     throw EnvironmentError(fmt::format("the backend of instance '{}' speaks protocol version {}, this frontend {}: "

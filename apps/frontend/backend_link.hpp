@@ -17,11 +17,16 @@ namespace offload::frontend {
 // to start its backend unless a live primary holds the instance.
 void require_live_backend(const std::string& instance);
 
+// After EAL init: the backend's counters and pool levels (rte_mp request).
+proto::StatsReply query_backend_stats();
+
 class BackendLink {
 public:
   // Registers this process (rte_mp request, bounded wait) and looks up the
   // pools and this frontend's rings. Throws EnvironmentError on refusal.
-  BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify);
+  // In coalesced mode `doorbell_fd` (an eventfd) is passed with the
+  // registration: the backend signals it once per burst of completions.
+  BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify, int doorbell_fd = -1);
   BackendLink(const BackendLink&) = delete;
   BackendLink& operator=(const BackendLink&) = delete;
   // Unregisters (if the backend still lives) so it frees the slot at once.

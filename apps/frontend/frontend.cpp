@@ -1,12 +1,17 @@
 #include "frontend.hpp"
 
 #include <fmt/format.h>
+#include <rte_ring.h>
 #include <spdlog/spdlog.h>
 
+#include <openssl/async.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "backend_link.hpp"
@@ -18,7 +23,9 @@
 #include "offload/job_driver.hpp"
 #include "offload/logging.hpp"
 #include "offload/openssl_handles.hpp"
+#include "offload/progress.hpp"
 #include "offload/run_summary.hpp"
+#include "offload/unique_fd.hpp"
 #include "offload_job.hpp"
 
 namespace offload::frontend {
@@ -29,42 +36,83 @@ constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 // How often the event loop checks that the backend still lives: the bound
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
+constexpr unsigned kCompletionBurst = 64;
+
+// Callback mode: what the application registers with
+// ASYNC_WAIT_CTX_set_callback. The completion poller (the "engine") calls
+// it once the request is done; it only schedules the job's resume.
+struct CallbackArg {
+  JobDriver* driver;
+  OffloadSlot* slot;
+};
+int on_completion_callback(void* arg) {
+  auto* a = static_cast<CallbackArg*>(arg);
+  a->driver->resume_soon(*a->slot);
+  return 1;
+}
 
 class Session {
 public:
   explicit Session(const FrontendOptions& opts)
       : opts_(opts),
-        pool_(opts.jobs, std::min<std::size_t>(opts.jobs, 64)),
-        link_(opts.instance, opts.jobs, proto::NotifyMode::EventFd),
+        pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
+        doorbell_(opts.notify == proto::NotifyMode::Coalesced ? make_eventfd() : UniqueFd()),
+        link_(opts.instance, opts.inflight, opts.notify, doorbell_.get()),
         driver_(offload_job_main, [this](JobSlot& slot) { finish(static_cast<OffloadSlot&>(slot)); }),
-        slots_(opts.jobs) {
+        slots_(opts.inflight),
+        callback_args_(opts.inflight),
+        progress_("[frontend]", !opts.json && ProgressLine::stderr_is_tty() && opts.total != opts.inflight) {
     std::vector<int> fds;
-    fds.reserve(slots_.size());
     for (std::uint32_t i = 0; i < slots_.size(); ++i) {
       OffloadSlot& slot = slots_[i];
       slot.link = &link_;
       slot.job_id = i;
-      // Created before any job runs: the backend must hold every job's fd
-      // before the first request can reach it.
-      slot.eventfd = add_wait_eventfd(slot.wait_ctx.get(), &slot);
-      if (slot.eventfd < 0) throw EnvironmentError(fmt::format("cannot create job eventfds: {}", std::strerror(errno)));
-      fds.push_back(slot.eventfd);
+      slot.notify = opts.notify;
+      slot.narrate = walkthrough();
+      switch (opts.notify) {
+        case proto::NotifyMode::EventFd:
+          // Created before any job runs: the backend must hold every job's
+          // fd before the first request can reach it.
+          slot.eventfd = add_wait_eventfd(slot.wait_ctx.get(), &slot);
+          if (slot.eventfd < 0)
+            throw EnvironmentError(fmt::format("cannot create job eventfds: {}", std::strerror(errno)));
+          fds.push_back(slot.eventfd);
+          break;
+        case proto::NotifyMode::Callback:
+          callback_args_[i] = CallbackArg{&driver_, &slot};
+          ASYNC_WAIT_CTX_set_callback(slot.wait_ctx.get(), on_completion_callback, &callback_args_[i]);
+          break;
+        case proto::NotifyMode::Coalesced: break;
+      }
     }
-    link_.sync_job_fds(0, fds);
+    if (!fds.empty()) link_.sync_job_fds(0, fds);
+    if (opts.notify == proto::NotifyMode::Coalesced)
+      driver_.watch_doorbell(doorbell_.get(), [this] {
+        drain_eventfd(doorbell_.get());
+        while (drain_completions() != 0) {
+        }
+      });
     summary_.program = "frontend";
-    summary_.jobs = opts.jobs;
+    summary_.notify = std::string(proto::notify_mode_name(opts.notify));
+    summary_.inflight = opts.inflight;
   }
 
   int run() {
-    const std::uint64_t timeout_ms = opts_.timeout_ms != 0 ? opts_.timeout_ms : kDefaultTimeoutMs;
     const std::uint64_t started = monotonic_ns();
+    const std::uint64_t timeout_ms = opts_.timeout_ms != 0 ? opts_.timeout_ms
+                                     : opts_.duration_s > 0 ? static_cast<std::uint64_t>(opts_.duration_s * 1000) + kDefaultTimeoutMs
+                                                            : kDefaultTimeoutMs;
     const std::uint64_t deadline = started + timeout_ms * 1'000'000ULL;
+    stop_starting_ns_ = opts_.duration_s > 0 ? started + static_cast<std::uint64_t>(opts_.duration_s * 1e9) : UINT64_MAX;
     std::uint64_t last_check = started;
+    if (!walkthrough())
+      spdlog::info("load: {} job(s) in flight, {}, notify {}", opts_.inflight,
+                   opts_.total != 0 ? fmt::format("{} requests", opts_.total)
+                                    : fmt::format("for {} s", opts_.duration_s),
+                   proto::notify_mode_name(opts_.notify));
 
-    for (auto& slot : slots_) {
-      slot.begin(make_payload(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id(), slot.job_id, 0));
-      driver_.start(slot);
-    }
+    for (auto& slot : slots_) start_next(slot);
+    unsigned idle_rounds = 0;
     while (driver_.active() > 0) {
       const std::uint64_t now = monotonic_ns();
       if (now >= deadline) {
@@ -79,10 +127,17 @@ public:
           outcome_ = kExitPeerLost;
           break;
         }
+        progress_.update(summary_.ok + summary_.failed, opts_.total, now);
       }
-      driver_.poll(static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, kLivenessCheckMs)));
+      const int wait_ms = static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, kLivenessCheckMs));
+      if (opts_.notify == proto::NotifyMode::Callback)
+        poll_completions(idle_rounds);
+      else
+        driver_.poll(wait_ms);
     }
+    progress_.finish();
 
+    summary_.jobs = started_;
     summary_.wall_s = static_cast<double>(monotonic_ns() - started) / 1e9;
     summary_.cpu_s = process_cpu_seconds();
     summary_.pending = summary_.jobs - summary_.ok - summary_.failed;
@@ -93,21 +148,75 @@ public:
   }
 
 private:
+  [[nodiscard]] bool walkthrough() const { return opts_.total == opts_.inflight && opts_.duration_s == 0.0; }
+
+  void start_next(OffloadSlot& slot) {
+    if (opts_.total != 0 && started_ >= opts_.total) return;
+    if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
+    ++started_;
+    slot.begin(make_payload(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id(), slot.job_id,
+                            slot.seq + 1));
+    driver_.start(slot);
+  }
+
+  // The completion ring, drained in a burst: each completed request's job
+  // is resumed now (coalesced) or through its wait context's callback.
+  unsigned drain_completions() {
+    std::array<void*, kCompletionBurst> done{};
+    const unsigned n = rte_ring_sc_dequeue_burst(link_.completions(), done.data(), kCompletionBurst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      const auto* r = static_cast<const proto::Request*>(done[i]);
+      if (r->job_id >= slots_.size() || !slots_[r->job_id].busy) {
+        spdlog::warn("completion for job {} which is not waiting: ignored", r->job_id);
+        continue;
+      }
+      OffloadSlot& slot = slots_[r->job_id];
+      if (opts_.notify == proto::NotifyMode::Coalesced) {
+        driver_.step(slot);
+        continue;
+      }
+      ASYNC_callback_fn callback = nullptr;
+      void* arg = nullptr;
+      if (ASYNC_WAIT_CTX_get_callback(slot.wait_ctx.get(), &callback, &arg) == 1 && callback != nullptr) {
+        ASYNC_WAIT_CTX_set_status(slot.wait_ctx.get(), ASYNC_STATUS_OK);
+        callback(arg);
+      }
+    }
+    return n;
+  }
+
+  // Callback mode has no fd to sleep on: it polls the completion ring, the
+  // way an async engine's polling thread does, and naps briefly when idle.
+  void poll_completions(unsigned& idle_rounds) {
+    const unsigned n = drain_completions();
+    driver_.run_retries();
+    if (n != 0) {
+      idle_rounds = 0;
+      return;
+    }
+    if (++idle_rounds < 1024) return;
+    const timespec nap{0, 20'000};
+    ::nanosleep(&nap, nullptr);
+  }
+
   void finish(OffloadSlot& slot) {
     if (!slot.start_error.empty()) slot.failure = slot.start_error;
     if (slot.cancelled && !count_cancelled_as_failed_) return;
-    if (slot.submitted_ns != 0 && !slot.cancelled) summary_.latency.record(monotonic_ns() - slot.submitted_ns);
+    if (slot.latency_ns != 0) summary_.latency.record(slot.latency_ns);
     if (slot.ret == 1) {
       ++summary_.ok;
-      spdlog::log(slot.job_id < kNarratedJobs ? spdlog::level::info : spdlog::level::debug,
-                  "job {}: verified: {} -> {} (device {:.3f} ms, round trip {:.3f} ms)", slot.job_id,
-                  hex_preview(slot.input), hex_preview(slot.result_preview) +
-                      (slot.input.size() > 16 ? fmt::format(" … ({} bytes)", slot.input.size()) : ""),
-                  slot.device_ms, static_cast<double>(monotonic_ns() - slot.submitted_ns) / 1e6);
+      if (slot.narrate)
+        spdlog::log(slot.job_id < kNarratedJobs ? spdlog::level::info : spdlog::level::debug,
+                    "job {}: verified: {} -> {} (device {:.3f} ms, submit to resume {:.3f} ms)", slot.job_id,
+                    hex_preview(slot.input),
+                    hex_preview(slot.result_preview) +
+                        (slot.input.size() > 16 ? fmt::format(" … ({} bytes)", slot.input.size()) : ""),
+                    slot.device_ms, static_cast<double>(slot.latency_ns) / 1e6);
     } else {
       ++summary_.failed;
       spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
     }
+    if (!slot.cancelled) start_next(slot);
   }
 
   // Ends every job still waiting: each is resumed once more with its cancel
@@ -129,13 +238,32 @@ private:
 
   const FrontendOptions& opts_;
   AsyncThreadPool pool_;
+  UniqueFd doorbell_;
   BackendLink link_;
   JobDriver driver_;
   std::vector<OffloadSlot> slots_;
+  std::vector<CallbackArg> callback_args_;
+  ProgressLine progress_;
   RunSummary summary_;
+  std::uint64_t started_ = 0;
+  std::uint64_t stop_starting_ns_ = UINT64_MAX;
   int outcome_ = kExitOk;
   bool count_cancelled_as_failed_ = false;
 };
+
+int print_stats(const FrontendOptions& opts) {
+  const auto s = query_backend_stats();
+  std::printf(
+      "{\"instance\":\"%s\",\"mempool_size\":%llu,\"mempool_available\":%llu,\"msg_pool_size\":%llu,"
+      "\"msg_pool_available\":%llu,\"frontends\":%u,\"inflight\":%llu,\"served\":%llu,\"rejected\":%llu,"
+      "\"uptime_s\":%.3f}\n",
+      opts.instance.c_str(), static_cast<unsigned long long>(s.payload_pool_size),
+      static_cast<unsigned long long>(s.payload_pool_available), static_cast<unsigned long long>(s.request_pool_size),
+      static_cast<unsigned long long>(s.request_pool_available), s.frontends, static_cast<unsigned long long>(s.inflight),
+      static_cast<unsigned long long>(s.served), static_cast<unsigned long long>(s.rejected),
+      static_cast<double>(s.uptime_ms) / 1000.0);
+  return kExitOk;
+}
 
 }  // namespace
 
@@ -144,9 +272,10 @@ int run(const FrontendOptions& opts) {
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
   require_live_backend(opts.instance);
-  ensure_fd_limit(std::size_t{opts.jobs} + 128);
+  ensure_fd_limit(std::size_t{opts.inflight} + 128);
   dpdk::EalSession eal("offload-frontend",
                        dpdk::EalConfig{dpdk::ProcessRole::Secondary, opts.instance, opts.lcore, "warning", opts.eal_args});
+  if (opts.stats) return print_stats(opts);
   Session session(opts);
   return session.run();
 }

@@ -12,6 +12,12 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       "job's eventfd over rte_mp (up to 8 fds per message, each batch acknowledged), then runs\n"
       "ASYNC jobs that enqueue a request and pause; an epoll loop resumes each job when the backend\n"
       "signals its eventfd, and the job verifies its own response.\n\n"
+      "Load generator: --inflight J jobs push --total N requests (or run for --duration S),\n"
+      "reusing jobs, wait contexts and fds; --notify picks how completions reach the jobs:\n"
+      "  eventfd    one eventfd per job in its ASYNC_WAIT_CTX, written by the backend (default)\n"
+      "  callback   ASYNC_WAIT_CTX_set_callback: a poller drains the completion ring and calls it\n"
+      "  coalesced  one doorbell eventfd per frontend + a completion ring drained in bursts\n"
+      "--stats asks the backend for its counters and pool levels (one JSON line).\n\n"
       "Raw EAL arguments may follow '--'.\n\n"
       "Exit codes: 0 all jobs verified, 1 some job failed, 2 bad flags, 3 no backend / environment,\n"
       "4 --timeout-ms expired, 5 the backend died mid-run.");
@@ -26,11 +32,33 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       })
       ->capture_default_str();
   app.add_option("--lcore", opts.lcore, "CPU core of this process's EAL thread")->check(CLI::Range(0, 1023))->capture_default_str();
-  add_jobs_option(app, opts.jobs, proto::kMaxJobsPerFrontend);
+  auto* jobs = app.add_option("--jobs,-j", opts.jobs, "Walkthrough: run this many jobs, once each")
+                   ->check(CLI::Range(std::uint32_t{1}, proto::kMaxJobsPerFrontend))
+                   ->capture_default_str();
+  auto* inflight = app.add_option("--inflight", opts.inflight, "Load generator: jobs in flight at once")
+                       ->check(CLI::Range(std::uint32_t{1}, proto::kMaxJobsPerFrontend));
+  auto* total = app.add_option("--total", opts.total, "Load generator: requests to complete")
+                    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  auto* duration = app.add_option("--duration", opts.duration_s, "Load generator: seconds to run (instead of --total)")
+                       ->check(CLI::Range(0.001, 86400.0));
+  total->excludes(duration);
+  jobs->excludes(inflight);
+  app.add_option("--notify", opts.notify_name, "How completions reach jobs: eventfd, callback or coalesced")
+      ->check(CLI::IsMember({"eventfd", "callback", "coalesced"}))
+      ->capture_default_str();
+  app.add_flag("--stats", opts.stats, "Print the backend's counters and pool levels as one JSON line, run no jobs");
   add_payload_options(app, opts.payload, proto::kPayloadBufferBytes);
   add_timeout_option(app, opts.timeout_ms);
   add_json_flag(app, opts.json);
   add_log_level_option(app, opts.log_level);
+
+  app.callback([&opts] {
+    opts.notify = opts.notify_name == "callback"    ? proto::NotifyMode::Callback
+                  : opts.notify_name == "coalesced" ? proto::NotifyMode::Coalesced
+                                                    : proto::NotifyMode::EventFd;
+    if (opts.inflight == 0) opts.inflight = opts.jobs;
+    if (opts.total == 0 && opts.duration_s == 0.0) opts.total = opts.inflight;
+  });
 }
 
 }  // namespace offload::frontend

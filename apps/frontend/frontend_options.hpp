@@ -7,16 +7,26 @@
 #include <vector>
 
 #include "offload/cli_options.hpp"
+#include "offload/protocol.hpp"
 
 namespace offload::frontend {
 
 struct FrontendOptions {
   std::string instance = "offload";
   int lcore = 0;
+  // Walkthrough: --jobs N runs N jobs once each. Load generator: --inflight
+  // J jobs push --total N requests (or run for --duration S), each job
+  // reused with its wait context and fd.
   std::uint32_t jobs = 8;
+  std::uint32_t inflight = 0;     // resolved: jobs in flight
+  std::uint64_t total = 0;        // resolved: requests to complete (0 with a duration: unbounded)
+  double duration_s = 0.0;
+  std::string notify_name = "eventfd";
+  proto::NotifyMode notify = proto::NotifyMode::EventFd;
   PayloadOptions payload;
   std::uint64_t timeout_ms = 0;  // 0: derived from the workload
   bool json = false;
+  bool stats = false;
   std::string log_level = "info";
   std::vector<std::string> eal_args;  // after "--"
 };

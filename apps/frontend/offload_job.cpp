@@ -7,6 +7,7 @@
 #include <openssl/async.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
 #include <span>
@@ -14,7 +15,6 @@
 #include "offload/async_wait.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
-#include "offload/unique_fd.hpp"
 
 namespace offload::frontend {
 namespace {
@@ -24,27 +24,28 @@ constexpr proto::Op kOp = proto::Op::BitwiseNot;  // seed 000's backend "cipher"
 constexpr Transform kTransform = Transform::BitwiseNot;
 
 spdlog::level::level_enum narration(const OffloadSlot& job) {
-  return job.job_id < kNarratedJobs && job.seq <= 1 ? spdlog::level::info : spdlog::level::debug;
+  return job.narrate && job.job_id < kNarratedJobs && job.seq <= 1 ? spdlog::level::info : spdlog::level::debug;
 }
 
-// Hands control back to the event loop and comes back on its next turn:
-// the job signals its own eventfd, so the loop resumes it right away. How
-// a job waits for a resource without blocking the thread (the async
-// engines' EAGAIN retry). Only used while nothing is on the backend, so the
-// only signal on the fd is the job's own.
-bool yield(OffloadSlot& job) {
-  signal_eventfd(job.eventfd);
-  if (ASYNC_pause_job() != 1) return false;
-  drain_eventfd(job.eventfd);
-  return !job.cancel.load(std::memory_order_acquire);
-}
+bool cancelled(const OffloadSlot& job) { return job.cancel.load(std::memory_order_acquire); }
 
-// rte_mempool_get, yielding while the pool is empty (backpressure: more
-// jobs than buffers wait, they are not failed).
+// rte_mempool_get, waiting (without blocking the thread) while the pool is
+// empty: more jobs than buffers is backpressure, not failure.
 bool take(OffloadSlot& job, rte_mempool* pool, void** object) {
   while (rte_mempool_get(pool, object) != 0)
-    if (!yield(job)) return false;
+    if (!retry_later() || cancelled(job)) return false;
   return true;
+}
+
+// Callback and coalesced modes: the request's status is the truth; a resume
+// that finds it still pending was spurious and pauses again.
+AwaitResult await_status(OffloadSlot& job) {
+  while (proto::status_ref(*job.request).load(std::memory_order_acquire) ==
+         static_cast<std::int32_t>(proto::Status::Pending)) {
+    if (cancelled(job)) return AwaitResult::Cancelled;
+    if (ASYNC_pause_job() != 1) return AwaitResult::Error;
+  }
+  return AwaitResult::Signalled;
 }
 
 void give_back(OffloadSlot& job) {
@@ -71,6 +72,7 @@ void OffloadSlot::begin(std::vector<std::uint8_t> payload_bytes) {
   cancel.store(false, std::memory_order_relaxed);
   cancelled = false;
   submitted_ns = 0;
+  latency_ns = 0;
   device_ms = 0.0;
   failure.clear();
   result_preview.clear();
@@ -103,12 +105,18 @@ int offload_job_main(void* args) {
 
   // A full ring is backpressure, not an error: retry on the next loop turn.
   while (rte_ring_sp_enqueue(link.requests(), &r) != 0)
-    if (!yield(job)) return fail(job, "cancelled while the request ring was full");
+    if (!retry_later() || cancelled(job)) return fail(job, "cancelled while the request ring was full");
   job.on_backend = true;
-  spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until the backend signals eventfd {}",
-              job.job_id, job.seq, r.payload_len, link.requests()->name, job.eventfd);
+  if (job.notify == proto::NotifyMode::EventFd)
+    spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until the backend signals eventfd {}",
+                job.job_id, job.seq, r.payload_len, link.requests()->name, job.eventfd);
+  else
+    spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until its completion comes back on {}",
+                job.job_id, job.seq, r.payload_len, link.requests()->name, link.completions()->name);
 
-  switch (await_eventfd(job.eventfd, &job.cancel)) {
+  const AwaitResult waited =
+      job.notify == proto::NotifyMode::EventFd ? await_eventfd(job.eventfd, &job.cancel) : await_status(job);
+  switch (waited) {
     case AwaitResult::Signalled: break;
     case AwaitResult::Cancelled:
       // The request stays the backend's: it returns the buffers to the pools
@@ -116,8 +124,9 @@ int offload_job_main(void* args) {
       job.cancelled = true;
       return fail(job, "cancelled while the backend held the request");
     case AwaitResult::Error:
-      return fail(job, fmt::format("reading eventfd {} failed: {}", job.eventfd, std::strerror(errno)));
+      return fail(job, fmt::format("waiting for the completion failed: {}", std::strerror(errno)));
   }
+  job.latency_ns = monotonic_ns() - job.submitted_ns;
   job.on_backend = false;
 
   // The response must be this job's own: the seed dequeued whatever message
@@ -131,7 +140,9 @@ int offload_job_main(void* args) {
   job.device_ms = static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6;
   if (!verify_transform(kTransform, job.input, result))
     return fail(job, "verification failed: decrypting the response does not give the input back");
-  job.result_preview.assign(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(result.size(), 16)));
+  if (job.narrate)
+    job.result_preview.assign(result.begin(),
+                              result.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(result.size(), 16)));
   spdlog::log(level, "job {}: resumed: response seq {} is its own, status ok", job.job_id, r.seq);
   give_back(job);
   return 1;

@@ -17,7 +17,9 @@ namespace offload::frontend {
 struct OffloadSlot : JobSlot {
   BackendLink* link = nullptr;
   std::uint32_t job_id = 0;
-  int eventfd = -1;  // owned by wait_ctx (closed by its cleanup callback)
+  proto::NotifyMode notify = proto::NotifyMode::EventFd;
+  bool narrate = true;  // per-job walkthrough lines at info level
+  int eventfd = -1;     // eventfd mode: owned by wait_ctx (closed by its cleanup callback)
 
   // The current run.
   std::uint32_t seq = 0;
@@ -28,6 +30,7 @@ struct OffloadSlot : JobSlot {
   std::atomic<bool> cancel{false};
   bool cancelled = false;
   std::uint64_t submitted_ns = 0;
+  std::uint64_t latency_ns = 0;  // submit to resume
   double device_ms = 0.0;
   std::string failure;
   std::vector<std::uint8_t> result_preview;

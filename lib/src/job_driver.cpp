@@ -16,10 +16,14 @@ void JobDriver::step(JobSlot& slot) {
   switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_fn_, &slot)) {
     case StepResult::Paused:
       epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
+      if (ASYNC_WAIT_CTX_get_status(slot.wait_ctx.get()) == ASYNC_STATUS_EAGAIN) {
+        ASYNC_WAIT_CTX_set_status(slot.wait_ctx.get(), ASYNC_STATUS_OK);
+        retry_.push_back(&slot);
+      }
       if (on_pause_) on_pause_(slot);
       return;
     case StepResult::Finished: finished(slot); return;
-    case StepResult::NoJobs: starved_.push_back(&slot); return;  // no pool job free right now
+    case StepResult::NoJobs: retry_.push_back(&slot); return;  // no pool job free right now
     case StepResult::Error:
       slot.ret = 0;
       slot.start_error = "ASYNC_start_job failed: " + take_openssl_error();
@@ -34,14 +38,36 @@ void JobDriver::finished(JobSlot& slot) {
   on_finish_(slot);
 }
 
+void JobDriver::run_retries() {
+  std::deque<JobSlot*> due;
+  due.swap(retry_);
+  for (JobSlot* slot : due)
+    if (slot->busy) step(*slot);
+}
+
 void JobDriver::poll(int wait_ms) {
-  if (!starved_.empty()) {
-    std::deque<JobSlot*> retry;
-    retry.swap(starved_);
-    for (JobSlot* slot : retry) step(*slot);
+  if (!retry_.empty()) {
+    run_retries();
     wait_ms = 0;
   }
-  for (void* token : epoll_.wait(wait_ms)) step(*static_cast<JobSlot*>(token));
+  for (void* token : epoll_.wait(wait_ms)) {
+    if (token == &doorbell_token_)
+      on_doorbell_();
+    else
+      step(*static_cast<JobSlot*>(token));
+  }
+}
+
+void JobDriver::watch_doorbell(int fd, std::function<void()> on_ready) {
+  on_doorbell_ = std::move(on_ready);
+  epoll_.watch(fd, &doorbell_token_);
+}
+
+bool retry_later() {
+  ASYNC_JOB* job = ASYNC_get_current_job();
+  if (job == nullptr) return false;
+  ASYNC_WAIT_CTX_set_status(ASYNC_get_wait_ctx(job), ASYNC_STATUS_EAGAIN);
+  return ASYNC_pause_job() == 1;
 }
 
 }  // namespace offload

@@ -91,11 +91,14 @@ bool is_pool_element(std::span<const std::uint64_t> elements, std::uint64_t addr
 MpHeader make_mp_header() noexcept { return MpHeader{kMpMagic, kVersion, 0}; }
 
 Parsed<RegisterRequest> parse_register(const void* param, std::size_t len, std::size_t num_fds) noexcept {
-  auto out = parse_common<RegisterRequest>(param, len, num_fds, 0);
+  auto out = parse_common<RegisterRequest>(param, len, num_fds, 1);
   if (out.status != MpStatus::Ok) return out;
   const auto& v = out.value;
   if (v.pid <= 0 || v.max_jobs == 0 || v.max_jobs > kMaxJobsPerFrontend ||
       (v.notify != NotifyMode::EventFd && v.notify != NotifyMode::Callback && v.notify != NotifyMode::Coalesced))
+    out.status = MpStatus::BadMessage;
+  // Coalesced mode's one doorbell eventfd travels with the registration.
+  else if ((v.notify == NotifyMode::Coalesced) != (num_fds == 1))
     out.status = MpStatus::BadMessage;
   return out;
 }

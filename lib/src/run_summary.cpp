@@ -59,9 +59,9 @@ double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 std::string RunSummary::to_json() const {
   return fmt::format(
-      R"({{"program":"{}","jobs":{},"ok":{},"failed":{},"pending":{},"wall_s":{:.6f},"cpu_s":{:.6f},)"
+      R"({{"program":"{}",{}"jobs":{},"inflight":{},"ok":{},"failed":{},"pending":{},"wall_s":{:.6f},"cpu_s":{:.6f},)"
       R"("throughput_jobs_per_s":{:.1f},"latency_us":{{"p50":{:.1f},"p90":{:.1f},"p99":{:.1f},"p999":{:.1f},"max":{:.1f}}}}})",
-      program, jobs, ok, failed, pending, wall_s, cpu_s, throughput_jobs_per_s(), us(latency.quantile_ns(0.50)),
+      program, notify.empty() ? std::string() : fmt::format(R"("notify":"{}",)", notify), jobs, inflight, ok, failed, pending, wall_s, cpu_s, throughput_jobs_per_s(), us(latency.quantile_ns(0.50)),
       us(latency.quantile_ns(0.90)), us(latency.quantile_ns(0.99)), us(latency.quantile_ns(0.999)),
       us(latency.max_ns()));
 }

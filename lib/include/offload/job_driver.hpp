@@ -26,6 +26,12 @@ struct JobSlot {
   std::string start_error;  // set when ASYNC_start_job itself failed
 };
 
+// Inside a job: asks the event loop to resume this job on its next turn
+// and pauses (the async engines' ASYNC_STATUS_EAGAIN pattern: a full ring
+// or an empty pool is waited out without blocking the thread). Returns
+// false if the pause failed.
+bool retry_later();
+
 // Inside a job function started by JobDriver: the slot it runs for.
 template <class Slot>
 Slot& job_slot(void* args) {
@@ -44,15 +50,26 @@ public:
   // Called after each pause, e.g. to inject a spurious resume.
   void set_on_pause(SlotFn on_pause) { on_pause_ = std::move(on_pause); }
 
+  // Watches one fd that is no job's (a shared completion doorbell):
+  // `on_ready` runs when it is readable.
+  void watch_doorbell(int fd, std::function<void()> on_ready);
+
+  // Resumes the slot's job on the next poll() (e.g. its completion was
+  // reported through a callback rather than an fd).
+  void resume_soon(JobSlot& slot) { retry_.push_back(&slot); }
+
   // Starts a job in an idle slot.
   void start(JobSlot& slot);
   // Resumes (or retries) the job in a busy slot.
   void step(JobSlot& slot);
 
-  // One turn of the event loop: retries starved starts, then waits up to
-  // wait_ms (0 if a start is waiting for a pool job) and resumes every job
-  // whose wait fd became readable.
+  // One turn of the event loop: resumes the jobs due for a retry (a start
+  // that found no pool job, a job that paused with ASYNC_STATUS_EAGAIN, a
+  // resume_soon), then waits up to wait_ms (0 if any of those were waiting)
+  // and resumes every job whose wait fd became readable.
   void poll(int wait_ms);
+  // The first half of poll(): only the jobs due for a retry.
+  void run_retries();
 
   [[nodiscard]] std::size_t active() const noexcept { return active_; }
   JobEpoll& epoll() noexcept { return epoll_; }
@@ -64,7 +81,9 @@ private:
   SlotFn on_finish_;
   SlotFn on_pause_;
   JobEpoll epoll_;
-  std::deque<JobSlot*> starved_;
+  std::deque<JobSlot*> retry_;
+  std::function<void()> on_doorbell_;
+  char doorbell_token_ = 0;
   std::size_t active_ = 0;
 };
 

@@ -123,6 +123,8 @@ struct MpHeader {
   std::uint16_t reserved;
 };
 
+// Carries one fd (the frontend's doorbell eventfd) in coalesced mode, none
+// otherwise.
 struct RegisterRequest {
   MpHeader header;
   std::int32_t pid;

@@ -32,6 +32,8 @@ private:
 
 struct RunSummary {
   std::string program;  // "threadsim", "frontend"
+  std::string notify;   // the notification mode, if the program has one
+  std::uint64_t inflight = 0;
   std::uint64_t jobs = 0;
   std::uint64_t ok = 0;
   std::uint64_t failed = 0;
