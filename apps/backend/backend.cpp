@@ -66,7 +66,9 @@ Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Tran
 MempoolPtr create_pool(const char* name, std::uint32_t count, std::uint32_t element_size) {
   // No per-lcore cache: a secondary that dies must not take objects with it
   // in a cache nobody can see, and every get/put must be counted exactly.
-  MempoolPtr pool(rte_mempool_create(name, count, element_size, 0, 0, nullptr, nullptr, nullptr, nullptr,
+  // Objects start zeroed: an untagged request (magic 0) is never reclaimed.
+  auto zero = [](rte_mempool* mp, void*, void* obj, unsigned) { std::memset(obj, 0, mp->elt_size); };
+  MempoolPtr pool(rte_mempool_create(name, count, element_size, 0, 0, nullptr, nullptr, zero, nullptr,
                                      static_cast<int>(rte_socket_id()), 0));
   if (!pool)
     throw EnvironmentError(fmt::format("cannot create mempool {} ({} x {} bytes): {}; reserve more hugepages "
@@ -218,11 +220,9 @@ private:
   void complete(const InFlight& f) {
     FrontendSlot& slot = registry_.slot(f.frontend_id);
     counters_.inflight.fetch_sub(1, std::memory_order_relaxed);
-    if (!owner_alive(slot, f)) {
-      // Its frontend is gone: the objects come back to the pools here.
-      return_objects(f.request);
-      return;
-    }
+    // Its frontend is gone: detach() already swept the object back to the
+    // pool, and it may be someone else's by now. Not to be touched.
+    if (!owner_alive(slot, f)) return;
     --slot.inflight;
     proto::Request& r = *f.request;
     std::span<std::uint8_t> payload(reinterpret_cast<std::uint8_t*>(r.payload_addr), r.payload_len);
@@ -272,7 +272,33 @@ private:
   void return_objects(proto::Request* request) {
     if (proto::is_pool_element(payload_buffers_, request->payload_addr))
       rte_mempool_put(payload_pool_.get(), reinterpret_cast<void*>(request->payload_addr));
+    proto::magic_ref(*request).store(0, std::memory_order_release);
     rte_mempool_put(request_pool_.get(), request);
+  }
+
+  // Returns every request object (and its payload) tagged with this
+  // frontend registration: queued, on the device, completed but not yet
+  // consumed, or held by the frontend itself.
+  std::size_t sweep(std::uint16_t id, std::uint32_t generation) {
+    struct Sweep {
+      Backend* self;
+      std::uint16_t id;
+      std::uint32_t generation;
+      std::size_t found;
+    } sweep{this, id, generation, 0};
+    rte_mempool_obj_iter(
+        request_pool_.get(),
+        [](rte_mempool*, void* arg, void* obj, unsigned) {
+          auto& s = *static_cast<Sweep*>(arg);
+          auto& r = *static_cast<proto::Request*>(obj);
+          if (proto::magic_ref(r).load(std::memory_order_acquire) != proto::kRequestMagic || r.frontend_id != s.id ||
+              r.generation != s.generation)
+            return;
+          s.self->return_objects(&r);
+          ++s.found;
+        },
+        &sweep);
+    return sweep.found;
   }
 
   void housekeeping(std::uint64_t now) {
@@ -308,18 +334,18 @@ private:
   // now, those on the device when they complete (their generation is old).
   void detach(std::uint16_t id, const char* why) {
     FrontendSlot& slot = registry_.slot(id);
+    // The rings only hold pointers to tagged objects: emptied here, the
+    // objects themselves come back through the sweep (exactly once).
     std::array<void*, kBurst> burst{};
-    unsigned queued = 0;
-    while (const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr)) {
-      for (unsigned i = 0; i < n; ++i)
-        if (proto::is_pool_element(request_buffers_, reinterpret_cast<std::uint64_t>(burst[i])))
-          return_objects(static_cast<proto::Request*>(burst[i]));
-      queued += n;
+    while (rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr) != 0) {
+    }
+    while (rte_ring_sc_dequeue_burst(slot.completions, burst.data(), kBurst, nullptr) != 0) {
     }
     const auto on_device = slot.inflight;
+    const auto reclaimed = sweep(id, slot.generation.load(std::memory_order_relaxed));
     registry_.release(slot);
-    spdlog::info("frontend {} detached ({}): {} queued request(s) reclaimed, {} on the device reclaimed as they finish",
-                 id, why, queued, on_device);
+    spdlog::info("frontend {} detached ({}): {} request buffer(s) it held reclaimed ({} were on the device)", id, why,
+                 reclaimed, on_device);
   }
 
   void idle(bool worked, unsigned& idle_rounds) {

@@ -50,7 +50,10 @@ AwaitResult await_status(OffloadSlot& job) {
 
 void give_back(OffloadSlot& job) {
   if (job.payload != nullptr) rte_mempool_put(job.link->payload_pool(), job.payload);
-  if (job.request != nullptr) rte_mempool_put(job.link->request_pool(), job.request);
+  if (job.request != nullptr) {
+    proto::magic_ref(*job.request).store(0, std::memory_order_release);  // no longer ours to reclaim
+    rte_mempool_put(job.link->request_pool(), job.request);
+  }
   job.payload = nullptr;
   job.request = nullptr;
 }
@@ -86,20 +89,22 @@ int offload_job_main(void* args) {
   void* request_object = nullptr;
   if (!take(job, link.request_pool(), &request_object)) return fail(job, "cancelled while waiting for a request buffer");
   job.request = static_cast<proto::Request*>(request_object);
-  if (!take(job, link.payload_pool(), &job.payload)) return fail(job, "cancelled while waiting for a payload buffer");
-
-  std::memcpy(job.payload, job.input.data(), job.input.size());
   proto::Request& r = *job.request;
+  // Tag it at once: if this process dies from here on, the backend finds
+  // the object by its tag and returns it (and the payload it points to).
   std::memset(&r, 0, sizeof r);
-  r.magic = proto::kRequestMagic;
   r.version = proto::kVersion;
   r.frontend_id = link.frontend_id();
   r.generation = link.generation();
+  proto::magic_ref(r).store(proto::kRequestMagic, std::memory_order_release);
+  if (!take(job, link.payload_pool(), &job.payload)) return fail(job, "cancelled while waiting for a payload buffer");
+  r.payload_addr = reinterpret_cast<std::uint64_t>(job.payload);
+
+  std::memcpy(job.payload, job.input.data(), job.input.size());
   r.job_id = job.job_id;
   r.seq = job.seq;
   r.op = kOp;
   r.payload_len = static_cast<std::uint32_t>(job.input.size());
-  r.payload_addr = reinterpret_cast<std::uint64_t>(job.payload);
   r.status = static_cast<std::int32_t>(proto::Status::Pending);
   job.submitted_ns = r.submit_ns = monotonic_ns();
 

@@ -68,6 +68,14 @@ struct alignas(64) Request {
 };
 static_assert(sizeof(Request) == 64, "one cache line");
 
+// The ownership tag: a request object out of the pool carries its owner's
+// magic, frontend id and generation, set right after rte_mempool_get and
+// cleared (magic 0) right before rte_mempool_put. When a frontend goes away
+// the backend sweeps the pool for its tag and returns what it held, however
+// it died. Written with release and read with acquire, so a sweep that sees
+// the magic also sees the id and generation written before it.
+inline std::atomic_ref<std::uint32_t> magic_ref(Request& r) noexcept { return std::atomic_ref<std::uint32_t>(r.magic); }
+
 // The status is the hand-off point between the processes: the backend
 // publishes it with release after writing the payload, the frontend reads
 // it with acquire before reading the payload.
