@@ -21,6 +21,13 @@ REPO_ROOT=$(cd "${BATS_TEST_DIRNAME}/../.." && pwd)
 BIN_DIR=${OFFLOAD_BIN_DIR:-${REPO_ROOT}/build/release/apps}
 # shellcheck disable=SC2034 # used by the .bats files
 THREADSIM=${BIN_DIR}/threadsim/offload-threadsim
+# shellcheck disable=SC2034 # used by the .bats files
+BACKEND=${BIN_DIR}/backend/offload-backend
+# shellcheck disable=SC2034 # used by the .bats files
+FRONTEND=${BIN_DIR}/frontend/offload-frontend
+# Where DPDK keeps an instance's (--file-prefix's) runtime dir and hugepage files.
+DPDK_RUNTIME_ROOT=${DPDK_RUNTIME_ROOT:-/var/run/dpdk}
+HUGEPAGES_DIR=${HUGEPAGES_DIR:-/dev/hugepages}
 # How long teardown lets a process exit after SIGTERM before sending SIGKILL.
 STOP_GRACE_S=${STOP_GRACE_S:-10}
 
@@ -36,18 +43,26 @@ common_setup_file() {
 
 common_teardown() {
   cleanup_tracked_pids
+  remove_instance_leftovers "$(_instances_list)"
   if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
     # The test failed: show what its processes logged, and what the file's
     # shared ones (started in setup_file, still running) logged so far.
     print_tracked_logs "$(_tracked_pids_list)"
     [[ -z ${BATS_FILE_TMPDIR:-} ]] || print_tracked_logs "${BATS_FILE_TMPDIR}/tracked-pids"
+    # bats prints the last run's stdout; with --separate-stderr, its stderr
+    # (e.g. a frontend's log) is only here.
+    if [[ -n ${stderr-} ]]; then
+      echo "# --- stderr of the last run (last 200 lines) ---"
+      tail -n 200 <<<"${stderr}"
+    fi
   fi
-  rm -f "$(_tracked_pids_list)"
+  rm -f "$(_tracked_pids_list)" "$(_instances_list)"
 }
 
 common_teardown_file() {
   cleanup_tracked_pids
-  rm -f "$(_tracked_pids_list)"
+  remove_instance_leftovers "$(_instances_list)"
+  rm -f "$(_tracked_pids_list)" "$(_instances_list)"
 }
 
 # require_executable PATH: fails (does not skip) when a program under test is
@@ -172,15 +187,30 @@ stop_pid() {
   wait "${pid}" 2>/dev/null || true
 }
 
-# cleanup_tracked_pids: stops every tracked process of the current scope
-# (the list stays, for print_tracked_logs).
+# cleanup_tracked_pids: stops every tracked process of the current scope,
+# the last started first (a frontend before the backend it uses); the list
+# stays, for print_tracked_logs.
 cleanup_tracked_pids() {
   local -r list=$(_tracked_pids_list)
   [[ -f ${list} ]] || return 0
   local pid name log
   while IFS=$'\t' read -r pid name log; do
-    stop_pid "${pid}" "${name}"
-  done <"${list}"
+    # reap_tracked already waited for it: its pid may belong to another process now.
+    [[ ${pid} == reaped:* ]] || stop_pid "${pid}" "${name}"
+  done < <(tac "${list}")
+}
+
+# reap_tracked SECONDS PID: waits up to SECONDS for the tracked PID (a child
+# of this shell, e.g. STARTED_PID) to exit, reaps it and sets EXIT_STATUS to
+# its exit status; teardown then leaves it alone. Returns 1 if it is still
+# running after SECONDS (it stays tracked, so teardown stops it).
+reap_tracked() {
+  local -r seconds=$1 pid=$2
+  wait_until "${seconds}" pid_gone "${pid}" || return 1
+  EXIT_STATUS=0
+  wait "${pid}" || EXIT_STATUS=$?
+  local -r list=$(_tracked_pids_list)
+  sed -i "s/^${pid}\t/reaped:${pid}\t/" "${list}"
 }
 
 # print_tracked_logs LIST: prints the end of each tracked process's log.
@@ -195,14 +225,151 @@ print_tracked_logs() {
 }
 
 # unique_instance: a name for a DPDK instance (--instance) that no other test
-# or concurrent bats run uses.
+# or concurrent bats run uses; teardown removes what it leaves behind.
 unique_instance() {
-  printf 'bats-%s-%s-%s\n' "$$" "${BATS_TEST_NUMBER:-0}" "${RANDOM}"
+  local -r instance=bats-$$-${BATS_TEST_NUMBER:-0}-${RANDOM}
+  # Called as $(unique_instance), in a subshell: the list is a file for that reason.
+  register_instance "${instance}"
+  echo "${instance}"
 }
 
-# The DPDK tests add their start_backend/stop_backend here, built on
-# start_bounded + wait_for_line (its ready line) + unique_instance, with
-# teardown also removing the instance's /var/run/dpdk/<prefix> and hugepage files.
+# ---------------------------------------------------------------------------
+# DPDK instances: offload-backend (the primary) and what an instance leaves behind
+
+# How long start_backend waits for the ready file, and bounds the backend's life.
+BACKEND_READY_S=${BACKEND_READY_S:-30}
+BACKEND_BOUND_S=${BACKEND_BOUND_S:-300}
+
+# The instances the current scope created (one a line): teardown removes
+# their runtime dirs and hugepage files, and nobody else's.
+_instances_list() {
+  echo "${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR}}/instances"
+}
+
+# register_instance INSTANCE: teardown removes what INSTANCE leaves behind.
+register_instance() {
+  [[ $1 =~ ^[A-Za-z0-9._-]+$ ]] || {
+    echo "refusing instance name '$1': it becomes a path under ${DPDK_RUNTIME_ROOT} and ${HUGEPAGES_DIR}" >&2
+    return 1
+  }
+  local -r list=$(_instances_list)
+  grep -qxF -- "$1" "${list}" 2>/dev/null || echo "$1" >>"${list}"
+}
+
+# remove_instance_leftovers LIST: removes the runtime dir and hugepage files
+# of each instance in LIST (a file of names; run after the processes are stopped).
+remove_instance_leftovers() {
+  [[ -f $1 ]] || return 0
+  local instance
+  while read -r instance; do
+    [[ -n ${instance} ]] || continue
+    rm -rf -- "${DPDK_RUNTIME_ROOT:?}/${instance}"
+    rm -f -- "${HUGEPAGES_DIR:?}/${instance}map_"*
+  done <"$1"
+}
+
+# instance_leftovers INSTANCE: prints, one a line, what of INSTANCE remains:
+# processes started with --instance INSTANCE, its runtime dir, its hugepage files.
+instance_leftovers() {
+  local -r instance=$1
+  # The name is unique to the test, so any process naming it is ours.
+  pgrep -af -- "--instance ${instance}( |\$)" | sed 's/^/process: /' || true
+  [[ ! -e ${DPDK_RUNTIME_ROOT}/${instance} ]] || echo "runtime dir: ${DPDK_RUNTIME_ROOT}/${instance}"
+  local file
+  for file in "${HUGEPAGES_DIR}/${instance}map_"*; do
+    [[ ! -e ${file} ]] || echo "hugepage file: ${file}"
+  done
+}
+
+# assert_no_leftovers INSTANCE: no process this test tracks is alive, and
+# nothing of INSTANCE remains (process, runtime dir, hugepage file).
+assert_no_leftovers() {
+  local -r instance=$1
+  local found pid name log
+  found=$(instance_leftovers "${instance}")
+  if [[ -f $(_tracked_pids_list) ]]; then
+    while IFS=$'\t' read -r pid name log; do
+      [[ ${pid} == reaped:* ]] && continue
+      pid_gone "${pid}" || found+=$'\n'"tracked process alive: ${name} (pid ${pid})"
+    done <"$(_tracked_pids_list)"
+  fi
+  found=$(sed '/^$/d' <<<"${found}")
+  [[ -z ${found} ]] && return 0
+  batslib_print_kv_single_or_multi 9 instance "${instance}" leftovers "${found}" |
+    batslib_decorate 'instance left something behind' |
+    fail || return 1
+}
+
+# The ready file offload-backend writes (pid=<pid>) once it serves.
+ready_file() {
+  echo "${DPDK_RUNTIME_ROOT}/$1/offload-backend.ready"
+}
+
+_has_child_or_gone() {
+  pid_gone "$1" || pgrep -P "$1" >/dev/null
+}
+
+# _backend_ready_or_gone PID INSTANCE LOG: true once PID wrote the ready file
+# and logged its ready line, or once PID has exited (the caller tells which).
+# A backend that was SIGKILLed leaves a ready file naming its own dead pid:
+# only one naming PID counts.
+_backend_ready_or_gone() {
+  pid_gone "$1" && return 0
+  grep -qxF "pid=$1" "$(ready_file "$2")" 2>/dev/null &&
+    grep -qF "ready: instance '$2'" "$3" 2>/dev/null
+}
+
+# start_backend INSTANCE [FLAGS...]: starts offload-backend --instance
+# INSTANCE FLAGS... under a bound (BACKEND_BOUND_S), its stderr in
+# $BATS_TEST_TMPDIR/backend-<n>.log, and waits (at most BACKEND_READY_S) until
+# it is ready and alive. Sets BACKEND_PID (the program), BACKEND_TIMEOUT_PID
+# (its `timeout`, which exits with its status) and BACKEND_LOG. Fails, showing
+# the log, if the backend exits or is not ready in time.
+start_backend() {
+  local -r instance=$1
+  shift
+  register_instance "${instance}"
+  BACKEND_COUNT=$((${BACKEND_COUNT:-0} + 1))
+  local -r name=backend-${BACKEND_COUNT}
+  start_bounded "${name}" "${BACKEND_BOUND_S}" "${BACKEND}" --instance "${instance}" "$@"
+  BACKEND_TIMEOUT_PID=${STARTED_PID}
+  BACKEND_LOG=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR}}/${name}.log
+  # A backend that refuses to start (exit 2 or 3) may be gone before pgrep sees it.
+  wait_until 5 _has_child_or_gone "${BACKEND_TIMEOUT_PID}" || {
+    echo "offload-backend did not start (its timeout, pid ${BACKEND_TIMEOUT_PID}, has no child)" >&2
+    return 1
+  }
+  BACKEND_PID=$(pgrep -P "${BACKEND_TIMEOUT_PID}" | head -n 1) || true
+  if [[ -z ${BACKEND_PID} ]]; then
+    reap_tracked 5 "${BACKEND_TIMEOUT_PID}" || true
+    echo "offload-backend of instance '${instance}' exited with status ${EXIT_STATUS:-?} at once; its log:" >&2
+    cat "${BACKEND_LOG}" >&2
+    return 1
+  fi
+  if ! wait_until "${BACKEND_READY_S}" _backend_ready_or_gone "${BACKEND_PID}" "${instance}" "${BACKEND_LOG}"; then
+    echo "offload-backend (pid ${BACKEND_PID}) of instance '${instance}' not ready after ${BACKEND_READY_S} s; its log:" >&2
+    cat "${BACKEND_LOG}" >&2
+    return 1
+  fi
+  if pid_gone "${BACKEND_PID}"; then
+    reap_tracked 5 "${BACKEND_TIMEOUT_PID}" || true
+    echo "offload-backend of instance '${instance}' exited with status ${EXIT_STATUS:-?} before it was ready; its log:" >&2
+    cat "${BACKEND_LOG}" >&2
+    return 1
+  fi
+}
+
+# stop_backend: SIGTERM to the backend start_backend started last, at most
+# STOP_GRACE_S for it to exit; fails unless it exits 0 (teardown kills it if
+# it is still running).
+stop_backend() {
+  kill -TERM "${BACKEND_PID}"
+  if ! reap_tracked "${STOP_GRACE_S}" "${BACKEND_TIMEOUT_PID}"; then
+    fail "offload-backend (pid ${BACKEND_PID}) still running ${STOP_GRACE_S} s after SIGTERM" || return 1
+  fi
+  ((EXIT_STATUS == 0)) ||
+    fail "offload-backend (pid ${BACKEND_PID}) exited with status ${EXIT_STATUS} after SIGTERM, not 0" || return 1
+}
 
 # ---------------------------------------------------------------------------
 # Assertions on what `run --separate-stderr` captured
