@@ -1,0 +1,260 @@
+#!/usr/bin/env bats
+# End-to-end tests of the two-process offload (issue 3): offload-backend, the
+# DPDK primary, serving offload-frontend, the secondary, over hugepage memory
+# and rte_mp. Every test runs its own instance (DPDK --file-prefix), ends with
+# assert_no_leftovers, and teardown removes what a failed test left behind.
+
+load 'test_helper/common-setup'
+
+setup_file() {
+  export BATS_TEST_TIMEOUT=60
+  common_setup_file
+  require_executable "${BACKEND}"
+  require_executable "${FRONTEND}"
+  [[ -d ${HUGEPAGES_DIR} ]] || {
+    echo "no hugetlbfs at ${HUGEPAGES_DIR}: run scripts/setup-hugepages.sh" >&2
+    return 1
+  }
+}
+
+setup() {
+  INSTANCE=$(unique_instance)
+}
+
+teardown() {
+  common_teardown
+}
+
+# run_frontend STATUS ARGS...: runs offload-frontend --instance $INSTANCE
+# ARGS... (bounded) and expects exit STATUS; stdout in output, log in stderr.
+run_frontend() {
+  local -r expected=$1
+  shift
+  run "-${expected}" --separate-stderr bounded 30 "${FRONTEND}" --instance "${INSTANCE}" "$@"
+}
+
+# assert_all_verified N: the last run's JSON summary reports N jobs, all ok.
+assert_all_verified() {
+  assert_equal "${#lines[@]}" 1
+  assert_json ".program == \"frontend\" and .jobs == $1 and .ok == $1 and .failed == 0 and .pending == 0"
+}
+
+# stats: the backend's counters as JSON in output.
+stats() {
+  run_frontend 0 --stats
+  assert_json ".instance == \"${INSTANCE}\""
+}
+
+# assert_usage_error PROGRAM FLAG ARGS...: PROGRAM refuses ARGS with exit 2,
+# nothing on stdout, one "PROGRAM: error: ..." line naming FLAG (beside it
+# only the hint to run --help) and no runtime dir for the instance.
+assert_usage_error() {
+  local -r program=$1 flag=$2
+  shift 2
+  local -r name=$(basename "${program}")
+  run -2 --separate-stderr bounded 10 "${program}" --instance "${INSTANCE}" "$@"
+  assert_output ''
+  assert_equal "$(stderr_count "^${name}: error: ")" 1
+  with_stderr assert_line --regexp "^${name}: error: .*(${flag})"
+  assert_equal "$(stderr_count -v "^${name}: error: |^Run '${name} --help'")" 0
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "happy path: 1 job with --message verifies and prints the human summary" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 0 --jobs 1 --message 'hello, device'
+  assert_line --index 0 --regexp '^summary: 1 jobs: 1 ok, 0 failed '
+  with_stderr assert_line --regexp '\] job 0: verified: '
+  refute_output --partial '[frontend]'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "happy path: 16 jobs with --payload 1 (JSON)" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 0 --jobs 16 --payload 1 --json
+  assert_all_verified 16
+  assert_equal "$(stderr_count '\] job [0-9]+: verified: ')" 16
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "happy path: 1024 jobs with --payload 4096 (JSON)" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 0 --jobs 1024 --payload 4096 --json --log-level warn
+  assert_all_verified 1024
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "the backend's --delay-ms 200 is honoured, and 16 jobs overlap (not 16 x 200 ms)" {
+  start_backend "${INSTANCE}" --delay-ms 200
+
+  run_frontend 0 --jobs 16 --json
+  assert_all_verified 16
+  assert_json '.latency_us.p50 >= 190000'
+  # Serially 3.2 s; pipelined about 0.2 s.
+  assert_json '.wall_s < 3'
+  assert_json '(.latency_us | .p50 <= .p90 and .p90 <= .p99 and .p99 <= .p999 and .p999 <= .max)'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "no backend: the frontend exits 3 at once, saying how to start one, and creates nothing" {
+  local -r started=$(now_us)
+  run_frontend 3 --jobs 4
+  local -r elapsed_us=$(($(now_us) - started))
+
+  ((elapsed_us < 5000000)) || fail "took ${elapsed_us} us"
+  assert_output ''
+  with_stderr assert_line --regexp "no offload-backend is running for instance '${INSTANCE}'"
+  with_stderr assert_line --partial "start it with: offload-backend --instance ${INSTANCE}"
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "bad frontend flags: exit 2 with one error line" {
+  assert_usage_error "${FRONTEND}" '--jobs' --jobs 0
+  assert_usage_error "${FRONTEND}" '--jobs' --jobs 1025
+  assert_usage_error "${FRONTEND}" '--payload' --payload 4097
+  assert_usage_error "${FRONTEND}" '--payload' --payload 0
+  assert_usage_error "${FRONTEND}" '--notify' --notify carrier-pigeon
+  assert_usage_error "${FRONTEND}" '--inflight|--jobs' --jobs 4 --inflight 4
+  assert_usage_error "${FRONTEND}" '--message|--payload' --message hi --payload 8
+  assert_usage_error "${FRONTEND}" '--warp' --warp
+}
+
+@test "bad backend flags: exit 2 with one error line" {
+  assert_usage_error "${BACKEND}" '--delay-ms' --delay-ms -1
+  assert_usage_error "${BACKEND}" '--delay-dist' --delay-dist lognormal
+  assert_usage_error "${BACKEND}" '--queue-depth' --queue-depth 4
+  assert_usage_error "${BACKEND}" '--pool-size' --pool-size 1
+  assert_usage_error "${BACKEND}" '--log-level' --log-level chatty
+  assert_usage_error "${BACKEND}" '--warp' --warp
+}
+
+@test "two frontends one after the other: both verify, the backend counts both" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 0 --jobs 10 --json
+  assert_all_verified 10
+  run_frontend 0 --jobs 32 --payload 100 --json
+  assert_all_verified 32
+
+  stats
+  assert_json '.served == 42 and .rejected == 0 and .frontends == 0 and .inflight == 0'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "SIGTERM stops the backend gracefully: exit 0, runtime dir and hugepage files gone" {
+  start_backend "${INSTANCE}" --delay-ms 1
+  run_frontend 0 --jobs 4 --json
+  assert_file_exists "$(ready_file "${INSTANCE}")"
+  compgen -G "${HUGEPAGES_DIR}/${INSTANCE}map_*" >/dev/null || fail "no hugepage files while the backend runs"
+
+  stop_backend
+  grep -q 'stopped cleanly' "${BACKEND_LOG}" || fail "no 'stopped cleanly' line in ${BACKEND_LOG}"
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "a second backend on a live instance is refused with exit 3; the first keeps serving" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run -3 --separate-stderr bounded 30 "${BACKEND}" --instance "${INSTANCE}"
+  with_stderr assert_line --partial "already has a running backend"
+  pid_alive "${BACKEND_PID}"
+  assert_file_exists "$(ready_file "${INSTANCE}")"
+
+  run_frontend 0 --jobs 8 --json
+  assert_all_verified 8
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "--stats: every mempool object is back after walkthrough and load runs" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+
+  run_frontend 0 --jobs 64 --payload 4096 --json
+  assert_all_verified 64
+  run_frontend 0 --inflight 64 --total 5000 --payload 512 --json
+  assert_all_verified 5000
+
+  stats
+  assert_json '.mempool_size > 0 and .mempool_available == .mempool_size'
+  assert_json '.msg_pool_size > 0 and .msg_pool_available == .msg_pool_size'
+  assert_json '.served == 5064 and .inflight == 0 and .frontends == 0'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# One test per notification mode, so that a failure names the mode.
+notify_mode_verifies_everything() {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+
+  run_frontend 0 --inflight 64 --total 20000 --notify "$1" --json
+  assert_all_verified 20000
+  assert_json ".notify == \"$1\" and .inflight == 64"
+
+  stats
+  assert_json '.mempool_available == .mempool_size and .msg_pool_available == .msg_pool_size'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "--notify eventfd: --inflight 64 --total 20000 verifies every request" {
+  notify_mode_verifies_everything eventfd
+}
+
+@test "--notify callback: --inflight 64 --total 20000 verifies every request" {
+  notify_mode_verifies_everything callback
+}
+
+@test "--notify coalesced: --inflight 64 --total 20000 verifies every request" {
+  notify_mode_verifies_everything coalesced
+}
+
+@test "backend SIGKILLed mid-run: the frontend exits 5 within 3 s; a new backend cleans up and serves" {
+  start_backend "${INSTANCE}" --delay-ms 1
+  local -r killed_backend_timeout_pid=${BACKEND_TIMEOUT_PID}
+
+  start_bounded frontend 60 "${FRONTEND}" --instance "${INSTANCE}" --inflight 16 --total 100000000 --json
+  local -r frontend_pid=${STARTED_PID}
+  local -r frontend_log=${BATS_TEST_TMPDIR}/frontend.log
+  # Mid-run: the frontend registered and the backend serves its requests.
+  wait_for_line 10 "${frontend_log}" 'passed [0-9]+ job eventfd'
+  wait_for_line 10 "${BACKEND_LOG}" 'served request'
+  pid_alive "$(child_pid "${frontend_pid}")"
+
+  local -r killed_at=$(now_us)
+  kill -KILL "${BACKEND_PID}"
+  reap_tracked 3 "${frontend_pid}" || fail "the frontend still runs 3 s after the backend died"
+  local -r elapsed_us=$(($(now_us) - killed_at))
+  assert_equal "${EXIT_STATUS}" 5
+  ((elapsed_us < 3000000)) || fail "the frontend took ${elapsed_us} us to notice"
+  grep -qE "backend of instance '${INSTANCE}' died.*outstanding \(jobs [0-9]" "${frontend_log}" ||
+    fail "the frontend's log names no outstanding jobs"
+  reap_tracked 5 "${killed_backend_timeout_pid}" || fail "the SIGKILLed backend's timeout did not exit"
+
+  # What the killed backend left behind...
+  assert_dir_exists "${DPDK_RUNTIME_ROOT}/${INSTANCE}"
+  # ...is removed by the next backend of the instance, which then serves.
+  start_backend "${INSTANCE}" --delay-ms 1
+  grep -q 'removed what a backend that did not stop cleanly left behind' "${BACKEND_LOG}" ||
+    fail "no stale-cleanup warning in ${BACKEND_LOG}"
+  run_frontend 0 --jobs 8 --json
+  assert_all_verified 8
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
