@@ -392,6 +392,8 @@ void write_ready_file(const std::string& instance) {
     std::ofstream out(tmp);
     out << "pid=" << ::getpid() << "\n";
   }
+  // Like the rest of the runtime dir (0700): for this user only.
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::rename(tmp, path);  // atomic: a poller never sees half a file
 }
 

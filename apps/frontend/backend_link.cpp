@@ -41,10 +41,11 @@ proto::StatsReply query_backend_stats() {
 }
 
 BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify,
-                         int doorbell_fd)
+                         int doorbell_fd, std::uint16_t protocol_version)
     : instance_(instance) {
   proto::RegisterRequest request{};
   request.header = proto::make_mp_header();
+  request.header.version = protocol_version;
   request.pid = static_cast<std::int32_t>(::getpid());
   request.max_jobs = max_jobs;
   request.notify = notify;
@@ -55,7 +56,7 @@ BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, pr
   if (status == proto::MpStatus::VersionMismatch)
     throw EnvironmentError(fmt::format("the backend of instance '{}' speaks protocol version {}, this frontend {}: "
                                        "run a frontend and backend built from the same source",
-                                       instance, reply.backend_version, proto::kVersion));
+                                       instance, reply.backend_version, protocol_version));
   require_ok(status, "this frontend's registration");
   frontend_id_ = reply.frontend_id;
   generation_ = reply.generation;

@@ -26,7 +26,8 @@ public:
   // pools and this frontend's rings. Throws EnvironmentError on refusal.
   // In coalesced mode `doorbell_fd` (an eventfd) is passed with the
   // registration: the backend signals it once per burst of completions.
-  BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify, int doorbell_fd = -1);
+  BackendLink(const std::string& instance, std::uint32_t max_jobs, proto::NotifyMode notify, int doorbell_fd = -1,
+              std::uint16_t protocol_version = proto::kVersion);
   BackendLink(const BackendLink&) = delete;
   BackendLink& operator=(const BackendLink&) = delete;
   // Unregisters (if the backend still lives) so it frees the slot at once.

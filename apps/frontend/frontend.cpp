@@ -57,7 +57,7 @@ public:
       : opts_(opts),
         pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
         doorbell_(opts.notify == proto::NotifyMode::Coalesced ? make_eventfd() : UniqueFd()),
-        link_(opts.instance, opts.inflight, opts.notify, doorbell_.get()),
+        link_(opts.instance, opts.inflight, opts.notify, doorbell_.get(), opts.protocol_version),
         driver_(offload_job_main, [this](JobSlot& slot) { finish(static_cast<OffloadSlot&>(slot)); }),
         slots_(opts.inflight),
         callback_args_(opts.inflight),

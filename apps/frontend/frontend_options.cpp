@@ -46,6 +46,9 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
   app.add_option("--notify", opts.notify_name, "How completions reach jobs: eventfd, callback or coalesced")
       ->check(CLI::IsMember({"eventfd", "callback", "coalesced"}))
       ->capture_default_str();
+  app.add_option("--protocol-version", opts.protocol_version,
+                 "Testing aid: register claiming this protocol version (the backend must refuse a mismatch)")
+      ->group("Testing");
   app.add_flag("--stats", opts.stats, "Print the backend's counters and pool levels as one JSON line, run no jobs");
   add_payload_options(app, opts.payload, proto::kPayloadBufferBytes);
   add_timeout_option(app, opts.timeout_ms);

@@ -27,6 +27,7 @@ struct FrontendOptions {
   std::uint64_t timeout_ms = 0;  // 0: derived from the workload
   bool json = false;
   bool stats = false;
+  std::uint16_t protocol_version = proto::kVersion;  // testing aid: pretend to be another version
   std::string log_level = "info";
   std::vector<std::string> eal_args;  // after "--"
 };

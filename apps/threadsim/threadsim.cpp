@@ -137,6 +137,7 @@ public:
     }
     if (opts.spurious_resumes) driver_.set_on_pause([this](JobSlot& slot) { resume_spuriously(static_cast<SimSlot&>(slot)); });
     summary_.program = "threadsim";
+    summary_.inflight = opts.inflight;
     summary_.jobs = opts.common.jobs;
   }
 
