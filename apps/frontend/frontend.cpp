@@ -69,6 +69,7 @@ public:
       slot.job_id = i;
       slot.notify = opts.notify;
       slot.narrate = walkthrough();
+      slot.inject_fault = &opts.inject_fault;
       switch (opts.notify) {
         case proto::NotifyMode::EventFd:
           // Created before any job runs: the backend must hold every job's

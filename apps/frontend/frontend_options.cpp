@@ -49,6 +49,13 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
   app.add_option("--protocol-version", opts.protocol_version,
                  "Testing aid: register claiming this protocol version (the backend must refuse a mismatch)")
       ->group("Testing");
+  app.add_option("--inject-fault", opts.inject_fault,
+                 "Testing aid: job 0 sends a hostile first request the backend must reject without touching "
+                 "memory: payload-outside-pool, payload-too-long, bad-job-id, foreign-frontend, bad-magic, "
+                 "not-a-request (enqueues a pointer that is no request buffer)")
+      ->check(CLI::IsMember({"payload-outside-pool", "payload-too-long", "bad-job-id", "foreign-frontend", "bad-magic",
+                             "not-a-request"}))
+      ->group("Testing");
   app.add_flag("--stats", opts.stats, "Print the backend's counters and pool levels as one JSON line, run no jobs");
   add_payload_options(app, opts.payload, proto::kPayloadBufferBytes);
   add_timeout_option(app, opts.timeout_ms);

@@ -64,6 +64,20 @@ int fail(OffloadSlot& job, std::string why) {
   return 0;
 }
 
+// Testing aid: makes the request hostile in the way `kind` names. The
+// backend must reject each without touching memory it does not own.
+void* corrupt(proto::Request& r, const std::string& kind) {
+  static std::uint64_t not_in_any_pool[8];
+  spdlog::warn("job 0: sending a hostile request on purpose (--inject-fault {})", kind);
+  if (kind == "payload-outside-pool") r.payload_addr = reinterpret_cast<std::uint64_t>(not_in_any_pool);
+  if (kind == "payload-too-long") r.payload_len = proto::kPayloadBufferBytes + 1;
+  if (kind == "bad-job-id") r.job_id = proto::kMaxJobsPerFrontend + 7;
+  if (kind == "foreign-frontend") r.frontend_id = static_cast<std::uint16_t>((r.frontend_id + 1) % proto::kMaxFrontends);
+  if (kind == "bad-magic") proto::magic_ref(r).store(0xBADBADu, std::memory_order_release);
+  if (kind == "not-a-request") return not_in_any_pool;
+  return &r;
+}
+
 }  // namespace
 
 void OffloadSlot::begin(std::vector<std::uint8_t> payload_bytes) {
@@ -108,8 +122,12 @@ int offload_job_main(void* args) {
   r.status = static_cast<std::int32_t>(proto::Status::Pending);
   job.submitted_ns = r.submit_ns = monotonic_ns();
 
+  void* to_enqueue = &r;
+  if (job.inject_fault != nullptr && !job.inject_fault->empty() && job.job_id == 0 && job.seq == 1)
+    to_enqueue = corrupt(r, *job.inject_fault);
+
   // A full ring is backpressure, not an error: retry on the next loop turn.
-  while (rte_ring_sp_enqueue(link.requests(), &r) != 0)
+  while (rte_ring_sp_enqueue(link.requests(), to_enqueue) != 0)
     if (!retry_later() || cancelled(job)) return fail(job, "cancelled while the request ring was full");
   job.on_backend = true;
   if (job.notify == proto::NotifyMode::EventFd)

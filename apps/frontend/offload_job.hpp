@@ -19,6 +19,7 @@ struct OffloadSlot : JobSlot {
   std::uint32_t job_id = 0;
   proto::NotifyMode notify = proto::NotifyMode::EventFd;
   bool narrate = true;  // per-job walkthrough lines at info level
+  const std::string* inject_fault = nullptr;  // testing aid (--inject-fault), job 0 only
   int eventfd = -1;     // eventfd mode: owned by wait_ctx (closed by its cleanup callback)
 
   // The current run.
