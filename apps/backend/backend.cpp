@@ -60,6 +60,7 @@ constexpr std::uint64_t kNarrated = 32;
 // Empty polling rounds before the loop starts sleeping.
 constexpr unsigned kSpinRounds = 2048;
 constexpr std::uint64_t kHousekeepingNs = 1'000'000;
+constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
 
 Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
 
@@ -117,6 +118,7 @@ public:
         request_buffers_(pool_elements(request_pool_.get())),
         device_(opts.engines),
         sampler_(opts.delay, opts.delay_dist.seed),
+        wakeup_(make_eventfd()),
         started_ns_(monotonic_ns()) {
     for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
       request_rings_[id] = create_ring(proto::request_ring_name(id), opts.queue_depth);
@@ -126,7 +128,8 @@ public:
       registry_.slot(id).requests = request_rings_[id].get();
       registry_.slot(id).completions = completion_rings_[id].get();
     }
-    registry_.install(payload_pool_.get(), request_pool_.get(), opts.queue_depth, &counters_, started_ns_);
+    registry_.install(payload_pool_.get(), request_pool_.get(), opts.queue_depth, &counters_, started_ns_,
+                      wakeup_.get());
   }
 
   Backend(const Backend&) = delete;
@@ -360,6 +363,9 @@ private:
     // Sleep until the next completion is due, at most --idle-sleep-us: an
     // idle backend costs almost no CPU, a busy one never sleeps.
     std::uint64_t sleep_ns = std::uint64_t{opts_.idle_sleep_us} * 1000;
+    // Nobody attached: a registration arrives over rte_mp on another
+    // thread, so the loop can nap longer without delaying anyone's request.
+    if (device_.empty() && registry_.active_count() == 0) sleep_ns = std::max<std::uint64_t>(sleep_ns, kUnattendedSleepNs);
     if (!device_.empty()) {
       const std::uint64_t now = monotonic_ns();
       const std::uint64_t due = device_.next_due_ns();
@@ -367,7 +373,8 @@ private:
     }
     if (sleep_ns == 0) return;
     timespec ts{static_cast<time_t>(sleep_ns / 1'000'000'000), static_cast<long>(sleep_ns % 1'000'000'000)};
-    ::nanosleep(&ts, nullptr);
+    pollfd wake{wakeup_.get(), POLLIN, 0};
+    if (::ppoll(&wake, 1, &ts, nullptr) > 0) drain_eventfd(wakeup_.get());
   }
 
   const BackendOptions& opts_;
@@ -381,6 +388,7 @@ private:
   BackendCounters counters_;
   DeviceScheduler<InFlight> device_;
   DelaySampler sampler_;
+  UniqueFd wakeup_;  // signalled by the register action: ends an idle nap
   std::uint64_t started_ns_;
   std::uint64_t last_housekeeping_ns_ = 0;
 };

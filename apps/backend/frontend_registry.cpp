@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "offload/clock.hpp"
+#include "offload/unique_fd.hpp"
 
 namespace offload::backend {
 namespace {
@@ -23,6 +24,7 @@ struct Installed {
   std::uint32_t queue_depth = 0;
   BackendCounters* counters = nullptr;
   std::uint64_t started_ns = 0;
+  int wakeup_fd = -1;
 };
 Installed g_installed;
 
@@ -83,6 +85,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     spdlog::info("frontend {} registered: pid {}, {} job(s), notify {}, generation {}", id, slot.pid, slot.max_jobs,
                  proto::notify_mode_name(slot.notify), generation);
     reply(msg, peer, out);
+    signal_eventfd(g_installed.wakeup_fd);
     return 0;
   }
   if (keeps_doorbell) ::close(msg->fds[0]);
@@ -200,8 +203,8 @@ FrontendRegistry::FrontendRegistry() {
 }
 
 void FrontendRegistry::install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
-                               BackendCounters* counters, std::uint64_t started_ns) {
-  g_installed = Installed{this, payload_pool, request_pool, queue_depth, counters, started_ns};
+                               BackendCounters* counters, std::uint64_t started_ns, int wakeup_fd) {
+  g_installed = Installed{this, payload_pool, request_pool, queue_depth, counters, started_ns, wakeup_fd};
   for (const auto& action : kActions) {
     if (rte_mp_action_register(action.name, action.handler) != 0) {
       uninstall();
