@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include "offload/dpdk/instance.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::backend {
@@ -16,16 +15,7 @@ void define_options(CLI::App& app, BackendOptions& opts) {
       "each job's eventfd. Stops cleanly on SIGINT/SIGTERM (runtime dir and hugepage files removed).\n\n"
       "Raw EAL arguments may follow '--', e.g.: offload-backend --instance demo -- --socket-mem=256\n\n"
       "Exit codes: 0 stopped cleanly, 2 bad flags, 3 environment (hugepages, instance already running).");
-  app.add_option("--instance", opts.instance, "Instance name: the DPDK --file-prefix frontends attach to")
-      ->check([](const std::string& v) {
-        try {
-          dpdk::validate_instance_name(v);
-          return std::string();
-        } catch (const std::exception& e) {
-          return std::string(e.what());
-        }
-      })
-      ->capture_default_str();
+  add_instance_option(app, opts.instance, "Instance name: the DPDK --file-prefix frontends attach to");
   app.add_option("--lcore", opts.lcore, "CPU core the backend polls on (default: the last core)")
       ->check(CLI::Range(0, 1023));
   add_delay_option(app, opts.delay_ms);

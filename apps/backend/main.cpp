@@ -1,6 +1,4 @@
 // offload-backend: the DPDK primary that plays the accelerator.
-#include <cstdio>
-#include <exception>
 
 #include "backend.hpp"
 #include "offload/dpdk/eal.hpp"
@@ -14,13 +12,5 @@ int main(int argc, char** argv) {
   opts.eal_args = split.eal;
   if (const int code = offload::parse_cli(app, static_cast<int>(split.app.size()), split.app.data()); code >= 0)
     return code;
-  try {
-    return offload::backend::run(opts);
-  } catch (const offload::EnvironmentError& e) {
-    std::fprintf(stderr, "offload-backend: error: %s\n", e.what());
-    return offload::kExitEnvironment;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "offload-backend: error: %s\n", e.what());
-    return offload::kExitInternal;
-  }
+  return offload::run_guarded("offload-backend", [&] { return offload::backend::run(opts); });
 }

@@ -215,7 +215,8 @@ private:
                     slot.device_ms, static_cast<double>(slot.latency_ns) / 1e6);
     } else {
       ++summary_.failed;
-      spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
+      // Jobs failed together by end_early() are named in its one line.
+      if (!slot.cancelled) spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
     }
     if (!slot.cancelled) start_next(slot);
   }
@@ -224,17 +225,10 @@ private:
   // flag set, so it finishes and frees its ASYNC stack. Requests the backend
   // still holds are reclaimed by the backend when this frontend goes.
   void end_early(const std::string& why, bool jobs_failed) {
-    std::vector<std::uint32_t> pending;
-    for (const auto& slot : slots_)
-      if (slot.busy) pending.push_back(slot.job_id);
-    spdlog::error("{}: {} job(s) outstanding (jobs {}){}", why, pending.size(), id_list(pending),
-                  jobs_failed ? ": failing them" : "");
     count_cancelled_as_failed_ = jobs_failed;
-    for (auto& slot : slots_) {
-      if (!slot.busy) continue;
-      slot.cancel.store(true, std::memory_order_release);
-      driver_.step(slot);
-    }
+    const auto pending = driver_.cancel_busy(slots_);
+    spdlog::error("{}: {} job(s) were outstanding (jobs {}){}", why, pending.size(), id_list(pending),
+                  jobs_failed ? ": failed them" : "");
   }
 
   const FrontendOptions& opts_;

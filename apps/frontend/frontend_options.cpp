@@ -1,6 +1,5 @@
 #include "frontend_options.hpp"
 
-#include "offload/dpdk/instance.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::frontend {
@@ -21,16 +20,7 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       "Raw EAL arguments may follow '--'.\n\n"
       "Exit codes: 0 all jobs verified, 1 some job failed, 2 bad flags, 3 no backend / environment,\n"
       "4 --timeout-ms expired, 5 the backend died mid-run.");
-  app.add_option("--instance", opts.instance, "Instance name of the backend to attach to (its DPDK --file-prefix)")
-      ->check([](const std::string& v) {
-        try {
-          dpdk::validate_instance_name(v);
-          return std::string();
-        } catch (const std::exception& e) {
-          return std::string(e.what());
-        }
-      })
-      ->capture_default_str();
+  add_instance_option(app, opts.instance, "Instance name of the backend to attach to (its DPDK --file-prefix)");
   app.add_option("--lcore", opts.lcore, "CPU core of this process's EAL thread")->check(CLI::Range(0, 1023))->capture_default_str();
   auto* jobs = app.add_option("--jobs,-j", opts.jobs, "Walkthrough: run this many jobs, once each")
                    ->check(CLI::Range(std::uint32_t{1}, proto::kMaxJobsPerFrontend))

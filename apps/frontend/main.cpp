@@ -1,6 +1,4 @@
 // offload-frontend: the DPDK secondary that runs ASYNC jobs against the backend.
-#include <cstdio>
-#include <exception>
 
 #include "frontend.hpp"
 #include "offload/dpdk/eal.hpp"
@@ -14,13 +12,5 @@ int main(int argc, char** argv) {
   opts.eal_args = split.eal;
   if (const int code = offload::parse_cli(app, static_cast<int>(split.app.size()), split.app.data()); code >= 0)
     return code;
-  try {
-    return offload::frontend::run(opts);
-  } catch (const offload::EnvironmentError& e) {
-    std::fprintf(stderr, "offload-frontend: error: %s\n", e.what());
-    return offload::kExitEnvironment;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "offload-frontend: error: %s\n", e.what());
-    return offload::kExitInternal;
-  }
+  return offload::run_guarded("offload-frontend", [&] { return offload::frontend::run(opts); });
 }

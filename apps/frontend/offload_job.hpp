@@ -16,7 +16,6 @@ namespace offload::frontend {
 
 struct OffloadSlot : JobSlot {
   BackendLink* link = nullptr;
-  std::uint32_t job_id = 0;
   proto::NotifyMode notify = proto::NotifyMode::EventFd;
   bool narrate = true;  // per-job walkthrough lines at info level
   const std::string* inject_fault = nullptr;  // testing aid (--inject-fault), job 0 only
@@ -28,7 +27,6 @@ struct OffloadSlot : JobSlot {
   proto::Request* request = nullptr;
   void* payload = nullptr;
   bool on_backend = false;  // request and payload belong to the backend until it answers
-  std::atomic<bool> cancel{false};
   bool cancelled = false;
   std::uint64_t submitted_ns = 0;
   std::uint64_t latency_ns = 0;  // submit to resume

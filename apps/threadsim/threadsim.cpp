@@ -42,11 +42,9 @@ struct SimSlot : JobSlot {
   const ThreadsimOptions* opts = nullptr;
 
   // The job currently in the slot.
-  std::uint32_t job_id = 0;
   std::vector<std::uint8_t> input;
   std::vector<std::uint8_t> output;
   std::atomic<DeviceStatus> status{DeviceStatus::Pending};
-  std::atomic<bool> cancel{false};
   std::uint64_t submitted_ns = 0;
   std::uint64_t spurious_resumes = 0;
   bool cancelled = false;
@@ -205,22 +203,13 @@ private:
 
   void time_out(std::uint64_t timeout_ms) {
     timed_out_ = true;
-    std::vector<std::uint32_t> pending;
-    for (const auto& slot : slots_)
-      if (slot.busy) pending.push_back(slot.job_id);
-    std::sort(pending.begin(), pending.end());
+    // No device thread may touch a job once it is cancelled.
+    device_.stop();
     const std::uint32_t never_started = opts_.common.jobs - next_job_;
+    next_job_ = opts_.common.jobs;
+    const auto pending = driver_.cancel_busy(slots_);
     spdlog::error("timed out after {} ms: {} job(s) still waiting for the device (jobs {}){}", timeout_ms,
                   pending.size(), id_list(pending), never_started ? fmt::format(", {} never started", never_started) : "");
-    // No device thread may touch a job once it is cancelled; then each paused
-    // job is resumed once more so that it can end and release its stack.
-    device_.stop();
-    next_job_ = opts_.common.jobs;
-    for (auto& slot : slots_) {
-      if (!slot.busy) continue;
-      slot.cancel.store(true, std::memory_order_release);
-      driver_.step(slot);
-    }
   }
 
   const ThreadsimOptions& opts_;

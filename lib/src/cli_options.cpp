@@ -1,5 +1,6 @@
 #include "offload/cli_options.hpp"
 
+#include <cctype>
 #include <cstdio>
 
 #include "offload/exit_codes.hpp"
@@ -85,6 +86,30 @@ void add_timeout_option(CLI::App& app, std::uint64_t& timeout_ms) {
                  "Bound on the whole run: on expiry, report the jobs still pending and exit 4 (0 = a default derived from the workload)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86'400'000}))
       ->capture_default_str();
+}
+
+void add_instance_option(CLI::App& app, std::string& instance, const std::string& help) {
+  app.add_option("--instance", instance, help)
+      ->check([](const std::string& name) -> std::string {
+        if (name.empty() || name.size() > 32) return "instance name must be 1 to 32 characters";
+        for (char c : name)
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+            return "instance name may contain only letters, digits, '-' and '_'";
+        return {};
+      })
+      ->capture_default_str();
+}
+
+int run_guarded(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const EnvironmentError& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return kExitEnvironment;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return kExitInternal;
+  }
 }
 
 int parse_cli(CLI::App& app, int argc, char** argv) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "offload/device_model.hpp"
@@ -52,9 +53,18 @@ void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_by
 // --timeout-ms (0 = no bound): a bound on the whole run.
 void add_timeout_option(CLI::App& app, std::uint64_t& timeout_ms);
 
+// --instance NAME: the DPDK --file-prefix shared by a backend and its
+// frontends; 1..32 of [A-Za-z0-9_-] (a path component and a file prefix).
+void add_instance_option(CLI::App& app, std::string& instance, const std::string& help);
+
 // The CLI11 parse for every program's main(): returns -1 when parsing
 // succeeded, else the exit code to return (0 for --help/--version, kExitUsage
 // after one "error: ..." line and a hint for anything else).
 int parse_cli(CLI::App& app, int argc, char** argv);
+
+// Runs a program's body and turns what escapes it into one
+// "<program>: error: ..." line and an exit code: EnvironmentError → 3,
+// anything else → 70.
+int run_guarded(const char* program, const std::function<int()>& body);
 
 }  // namespace offload

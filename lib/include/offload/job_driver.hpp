@@ -5,10 +5,14 @@
 // readable (the job itself decides whether the resume was spurious); retry
 // a start that found the ASYNC pool empty; report each finished job.
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "offload/async_wait.hpp"
 #include "offload/openssl_handles.hpp"
@@ -23,7 +27,9 @@ struct JobSlot {
   ASYNC_JOB* async_job = nullptr;
   int ret = 0;
   bool busy = false;
-  std::string start_error;  // set when ASYNC_start_job itself failed
+  std::uint32_t job_id = 0;
+  std::atomic<bool> cancel{false};  // read by the job when resumed: end now
+  std::string start_error;          // set when ASYNC_start_job itself failed
 };
 
 // Inside a job: asks the event loop to resume this job on its next turn
@@ -70,6 +76,23 @@ public:
   void poll(int wait_ms);
   // The first half of poll(): only the jobs due for a retry.
   void run_retries();
+
+  // Ends every busy job early: sets its cancel flag and resumes it once, so
+  // it returns and frees its ASYNC stack (a paused job cannot be freed any
+  // other way). Returns the cancelled job ids, sorted. Whatever could still
+  // signal those jobs must have been stopped first.
+  template <class Slot>
+  std::vector<std::uint32_t> cancel_busy(std::vector<Slot>& slots) {
+    std::vector<std::uint32_t> ids;
+    for (JobSlot& slot : slots) {
+      if (!slot.busy) continue;
+      ids.push_back(slot.job_id);
+      slot.cancel.store(true, std::memory_order_release);
+      step(slot);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
 
   [[nodiscard]] std::size_t active() const noexcept { return active_; }
   JobEpoll& epoll() noexcept { return epoll_; }

@@ -63,14 +63,6 @@ long meminfo_value(const std::string& key) {
 
 }  // namespace
 
-void validate_instance_name(std::string_view name) {
-  if (name.empty() || name.size() > 32)
-    throw std::invalid_argument("instance name must be 1 to 32 characters");
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
-      throw std::invalid_argument("instance name may contain only letters, digits, '-' and '_'");
-}
-
 std::string runtime_dir(std::string_view instance) {
   std::string base = "/var/run/dpdk";
   if (geteuid() != 0) {

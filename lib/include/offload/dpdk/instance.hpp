@@ -12,10 +12,6 @@ namespace offload::dpdk {
 
 inline constexpr char kDefaultInstance[] = "offload";
 
-// Throws CLI-friendly std::invalid_argument unless the name is 1..32 of
-// [A-Za-z0-9_-] (it becomes a path component and a file prefix).
-void validate_instance_name(std::string_view name);
-
 // Where DPDK keeps the instance's runtime files: /var/run/dpdk/<instance>
 // for root, else $XDG_RUNTIME_DIR/dpdk/<instance> (or /tmp/dpdk/<instance>).
 std::string runtime_dir(std::string_view instance);
