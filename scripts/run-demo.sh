@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The walkthrough for a person: installs what is missing, builds, then runs
 # one demo with short notes on what it shows and which seed it comes from.
-# The notes go to stderr with the program's logs; stdout is the program's
-# result alone (so `run-demo.sh threadsim --json | jq` works).
+# The notes go to stderr with the programs' logs; stdout is the program's
+# result alone (so `run-demo.sh --json | jq` works).
 set -o errexit -o nounset -o pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,14 +11,28 @@ source "${SCRIPT_DIR}/lib/common.sh"
 
 readonly PRESET=release
 # Each mode is a demo_<mode> function below.
-readonly MODES=(threadsim)
-readonly DEFAULT_MODE=threadsim
+readonly MODES=(two-process threadsim)
+readonly DEFAULT_MODE=two-process
+
+# The backend's flags that the two-process demo passes on as they are, each
+# with a value; every other flag goes to the frontend.
+readonly BACKEND_FLAGS=(--delay-ms --delay-dist --delay-ms-min --delay-ms-max --seed
+  --engines --queue-depth --pool-size --idle-sleep-us)
+# How long the backend may take to become ready, and to stop after SIGTERM.
+readonly READY_TIMEOUT_S=30
+readonly STOP_GRACE_S=10
 
 BUILD_LOG=""
+STEP=0
+WORK_DIR=""
+INSTANCE=""
+BACKEND_PID=""
+FRONTEND_PID=""
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [MODE] [PROGRAM FLAGS...]
+Usage: ${SCRIPT_NAME} [two-process] [FLAGS...]    the two-process DPDK demo (the default)
+       ${SCRIPT_NAME} threadsim [FLAGS...]      the one-process demo (threads as the device)
        ${SCRIPT_NAME} --help
 
 Installs missing Debian packages (scripts/install-deps.sh), builds the ${PRESET}
@@ -26,22 +40,43 @@ preset quietly (scripts/build.sh; its log is shown only if it fails), then runs
 the demo of MODE with the flags given, explaining what it shows.
 
 MODE (default: ${DEFAULT_MODE}):
-  threadsim   OpenSSL ASYNC jobs offloaded to a simulated device made of threads
-              (seed 000, the first program)
+  two-process  offload-backend (DPDK primary, the simulated device) serving
+               offload-frontend (DPDK secondary, the OpenSSL ASYNC jobs) over
+               hugepage shared memory and rte_mp messages carrying eventfds
+               (seed 000's second program, seeds 002/003/004)
+  threadsim    OpenSSL ASYNC jobs offloaded to a simulated device made of threads
+               (seed 000, the first program); FLAGS go to offload-threadsim
+
+two-process: it also reserves hugepages (scripts/setup-hugepages.sh; without root
+it prints the commands to run and exits 3), starts the backend on an instance of
+its own (demo-<pid>), waits until it is ready, runs the frontend, stops the
+backend, and leaves no process, hugepage file or /var/run/dpdk/<instance> behind,
+also on failure or Ctrl-C. Its FLAGS are split between the two programs:
+  to offload-backend (the device):
+    --delay-ms D, --delay-dist fixed|uniform|exp, --delay-ms-min D, --delay-ms-max D,
+    --seed N, --engines E, --queue-depth Q, --pool-size N, --idle-sleep-us U
+    --backend-lcore N        its --lcore
+    --backend-log-level L    its --log-level (its log is shown when it stops)
+  to offload-frontend (the jobs): every other flag, e.g.
+    --jobs N, --inflight J --total N, --duration S, --notify eventfd|callback|coalesced,
+    --message TEXT, --payload BYTES, --timeout-ms T, --json, --stats, --log-level L
+  --instance is not accepted: the demo picks a fresh one so that it can clean up.
+  The programs' own flags: build/${PRESET}/apps/backend/offload-backend --help,
+  build/${PRESET}/apps/frontend/offload-frontend --help.
 
 Examples:
   ${SCRIPT_NAME}
-  ${SCRIPT_NAME} threadsim --jobs 16 --delay-ms 20
+  ${SCRIPT_NAME} --jobs 16 --delay-ms 20
+  ${SCRIPT_NAME} --jobs 64 --delay-ms 200 --json
+  ${SCRIPT_NAME} --inflight 64 --total 20000 --notify coalesced --delay-ms 0.05
   ${SCRIPT_NAME} threadsim --jobs 5 --fail-job 2
-  ${SCRIPT_NAME} threadsim --help          (the program's own flags)
+  ${SCRIPT_NAME} threadsim --help          (offload-threadsim's own flags)
 
-Exits with the program's exit code: 0 every job verified, 1 a job failed,
-2 bad flags (or an unknown MODE), 3 environment, 4 --timeout-ms expired.
+Exits with the program's exit code (two-process: the frontend's): 0 every job
+verified, 1 a job failed, 2 bad flags (or an unknown MODE), 3 environment (e.g. no
+hugepages; also when the backend cannot start), 4 --timeout-ms expired, 5 the backend
+died mid-run; 130/143 when interrupted by SIGINT/SIGTERM.
 EOF
-}
-
-cleanup() {
-  [[ -z ${BUILD_LOG} ]] || rm -f "${BUILD_LOG}"
 }
 
 # section TITLE [LINE...]: a headed block of notes on stderr.
@@ -51,20 +86,33 @@ section() {
   (($# == 0)) || printf '   %s\n' "$@" >&2
 }
 
-# prepare TARGET: installs what is missing and builds TARGET.
-prepare() {
-  section "Step 1: dependencies" \
+# step TITLE [LINE...]: a section titled "Step N: TITLE", numbered in order.
+step() {
+  STEP=$((STEP + 1))
+  section "Step ${STEP}: $1" "${@:2}"
+}
+
+install_deps() {
+  step "dependencies" \
     "The Debian packages this project builds with; only missing ones are installed."
   "${SCRIPT_DIR}/install-deps.sh"
+}
 
-  section "Step 2: build (${PRESET})" \
-    "cmake --preset ${PRESET} into build/${PRESET}, only the program the demo runs; quiet unless it fails."
+# build TARGET...: builds the TARGETs of the ${PRESET} preset, quietly.
+build() {
+  local -a targets=()
+  local target
+  for target in "$@"; do
+    targets+=(--target "${target}")
+  done
+  step "build (${PRESET})" \
+    "cmake --preset ${PRESET} into build/${PRESET}, only what the demo runs ($*); quiet unless it fails."
   BUILD_LOG=$(mktemp -t offload-demo-build.XXXXXX)
-  if ! "${SCRIPT_DIR}/build.sh" "${PRESET}" --target "$1" >"${BUILD_LOG}" 2>&1; then
+  if ! "${SCRIPT_DIR}/build.sh" "${PRESET}" "${targets[@]}" >"${BUILD_LOG}" 2>&1; then
     cat "${BUILD_LOG}" >&2
     die 1 "the build failed (its output is above)"
   fi
-  log "built $1 in build/${PRESET}"
+  log "built $* in build/${PRESET}"
 }
 
 describe_exit() {
@@ -74,8 +122,14 @@ describe_exit() {
     2) echo "bad flags (see the error line above, or --help)" ;;
     3) echo "the environment is missing something (see the error line above)" ;;
     4) echo "--timeout-ms expired; the log lists the jobs still waiting" ;;
+    5) echo "the backend died mid-run; the log names the jobs it held" ;;
     *) echo "unexpected exit code" ;;
   esac
+}
+
+# show_command BINARY [ARGS...]: the command line, as a person would type it.
+show_command() {
+  printf '\n$ %s\n' "${1#"$(repo_root)/"} ${*:2}" >&2
 }
 
 # run_program BINARY [FLAGS...]: runs it, reports, and exits with its code.
@@ -83,7 +137,7 @@ run_program() {
   local -r binary=$1
   shift
   [[ -x ${binary} ]] || die "${EXIT_ENVIRONMENT}" "${binary} was not built"
-  printf '\n$ %s\n' "${binary#"$(repo_root)/"} $*" >&2
+  show_command "${binary}" "$@"
   local code=0
   "${binary}" "$@" || code=$?
   section "Result" "exit code ${code}: $(describe_exit "${code}")"
@@ -91,8 +145,9 @@ run_program() {
 }
 
 demo_threadsim() {
-  prepare offload-threadsim
-  section "Step 3: offload-threadsim — OpenSSL ASYNC jobs + a simulated device (seed 000)" \
+  install_deps
+  build offload-threadsim
+  step "offload-threadsim — OpenSSL ASYNC jobs + a simulated device (seed 000)" \
     "Seed 000's first program: each job is an OpenSSL ASYNC_JOB that hands its payload to a" \
     "\"device\" (here a pool of threads with a set latency) and pauses (ASYNC_pause_job)." \
     "The device signals the job's wait fd, an eventfd kept in its ASYNC_WAIT_CTX; an epoll" \
@@ -107,6 +162,262 @@ demo_threadsim() {
     "     --timeout-ms 300 --delay-ms 5000, --spurious-resumes (a resume with nothing" \
     "     signalled: the job pauses again, as seed 000's job does on EAGAIN)."
   run_program "$(repo_root)/build/${PRESET}/apps/threadsim/offload-threadsim" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# The two-process demo
+
+# Where DPDK keeps an instance's runtime files: as the programs decide it
+# (lib/src/dpdk/instance.cpp), /var/run/dpdk for root.
+dpdk_runtime_dir() {
+  if is_root; then
+    echo "/var/run/dpdk/$1"
+  else
+    echo "${XDG_RUNTIME_DIR:-/tmp}/dpdk/$1"
+  fi
+}
+
+readonly HUGEPAGES_DIR=/dev/hugepages
+
+# running PID: true while our child PID runs (an exited, unreaped child is a
+# zombie, which `kill -0` would still find).
+running() {
+  local state
+  state=$(awk '$1 == "State:" { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n ${state} && ${state} != Z ]]
+}
+
+# stop_child PID NAME: SIGTERM, up to STOP_GRACE_S to exit, then SIGKILL; reaps
+# it (so not in a subshell) and sets STOPPED_STATUS to its exit status.
+stop_child() {
+  local -r pid=$1 name=$2
+  if running "${pid}"; then
+    kill -TERM "${pid}" 2>/dev/null || true
+    local -r deadline=$((SECONDS + STOP_GRACE_S))
+    while running "${pid}" && ((SECONDS < deadline)); do
+      sleep 0.1
+    done
+    if running "${pid}"; then
+      log "${name} (pid ${pid}) outlived SIGTERM by ${STOP_GRACE_S} s: sending SIGKILL"
+      kill -KILL "${pid}" 2>/dev/null || true
+    fi
+  fi
+  STOPPED_STATUS=0
+  wait "${pid}" 2>/dev/null || STOPPED_STATUS=$?
+}
+
+# instance_leftovers INSTANCE: what of INSTANCE remains, one a line.
+instance_leftovers() {
+  local -r dir=$(dpdk_runtime_dir "$1")
+  [[ ! -e ${dir} ]] || echo "${dir}"
+  local file
+  for file in "${HUGEPAGES_DIR}/$1map_"*; do
+    [[ ! -e ${file} ]] || echo "${file}"
+  done
+}
+
+# remove_leftovers INSTANCE: removes what a backend that did not stop cleanly
+# left of INSTANCE (only ever the demo's own instance).
+remove_leftovers() {
+  local leftovers
+  leftovers=$(instance_leftovers "$1")
+  [[ -n ${leftovers} ]] || return 0
+  log "removing what instance '$1' left behind: $(wc -l <<<"${leftovers}") path(s)"
+  rm -rf -- "$(dpdk_runtime_dir "$1")"
+  rm -f -- "${HUGEPAGES_DIR}/$1map_"*
+}
+
+# Runs on every exit (success, failure, SIGINT, SIGTERM): stops what the demo
+# started, the frontend before the backend it uses, and removes the
+# instance's files. Idempotent.
+cleanup() {
+  local -r status=$?
+  # A second Ctrl-C must not cut the cleanup short (it is bounded anyway).
+  trap '' INT TERM
+  if [[ -n ${FRONTEND_PID} ]]; then
+    stop_child "${FRONTEND_PID}" offload-frontend
+    log "stopped offload-frontend (pid ${FRONTEND_PID}, exit status ${STOPPED_STATUS})"
+    FRONTEND_PID=""
+  fi
+  if [[ -n ${BACKEND_PID} ]]; then
+    stop_child "${BACKEND_PID}" offload-backend
+    log "stopped offload-backend (pid ${BACKEND_PID}, exit status ${STOPPED_STATUS})"
+    BACKEND_PID=""
+  fi
+  [[ -z ${INSTANCE} ]] || remove_leftovers "${INSTANCE}"
+  [[ -z ${BUILD_LOG} ]] || rm -f "${BUILD_LOG}"
+  [[ -z ${WORK_DIR} ]] || rm -rf "${WORK_DIR}"
+  exit "${status}"
+}
+
+# on_signal NAME CODE: the EXIT trap (cleanup) does the work.
+on_signal() {
+  log "interrupted by SIG$1: stopping what the demo started"
+  exit "$2"
+}
+
+# indent: the backend's log, set off from the frontend's.
+indent() {
+  sed 's/^/   | /' >&2
+}
+
+# start_backend FLAGS...: starts offload-backend on INSTANCE and waits (a
+# bounded poll) until it is ready: its ready file names its pid.
+start_backend() {
+  local -r backend=$(repo_root)/build/${PRESET}/apps/backend/offload-backend
+  local -r ready_file=$(dpdk_runtime_dir "${INSTANCE}")/offload-backend.ready
+  show_command "${backend}" --instance "${INSTANCE}" "$@" "2>${WORK_DIR}/backend.log &"
+  # </dev/null: the backend reads nothing; 2>: its log is shown when it stops.
+  "${backend}" --instance "${INSTANCE}" "$@" </dev/null 2>"${WORK_DIR}/backend.log" &
+  BACKEND_PID=$!
+
+  local -r deadline=$((SECONDS + READY_TIMEOUT_S))
+  until grep -qxF "pid=${BACKEND_PID}" "${ready_file}" 2>/dev/null; do
+    if ! running "${BACKEND_PID}"; then
+      local code=0
+      wait "${BACKEND_PID}" || code=$?
+      BACKEND_PID=""
+      indent <"${WORK_DIR}/backend.log"
+      # Its own exit code says why: 2 bad flags, 3 environment.
+      ((code != 0)) || code=${EXIT_ENVIRONMENT}
+      die "${code}" "offload-backend exited with code ${code} before it was ready (its log is above)"
+    fi
+    if ((SECONDS >= deadline)); then
+      indent <"${WORK_DIR}/backend.log"
+      die "${EXIT_ENVIRONMENT}" "offload-backend was not ready after ${READY_TIMEOUT_S} s (its log is above)"
+    fi
+    sleep 0.1
+  done
+  grep -F "ready: instance '${INSTANCE}'" "${WORK_DIR}/backend.log" | indent || true
+}
+
+# stop_backend: SIGTERM, then checks that it stopped cleanly and left nothing.
+stop_backend() {
+  local -r pid=${BACKEND_PID}
+  show_command kill -TERM "${pid}"
+  stop_child "${pid}" offload-backend
+  BACKEND_PID=""
+  local -r code=${STOPPED_STATUS}
+  indent <"${WORK_DIR}/backend.log"
+  local leftovers
+  leftovers=$(instance_leftovers "${INSTANCE}")
+  if ((code == 0)) && [[ -z ${leftovers} ]]; then
+    log "offload-backend exited 0; no runtime dir, no hugepage file of '${INSTANCE}' is left"
+  else
+    log "warning: offload-backend exited with code ${code}; left behind: ${leftovers:-nothing}"
+    remove_leftovers "${INSTANCE}"
+  fi
+}
+
+# backend_flag FLAG: prints the backend's name for the demo's FLAG; fails
+# when FLAG is not one of the backend's.
+backend_flag() {
+  case $1 in
+    --backend-lcore) echo --lcore ;;
+    --backend-log-level) echo --log-level ;;
+    *)
+      local flag
+      for flag in "${BACKEND_FLAGS[@]}"; do
+        if [[ $1 == "${flag}" ]]; then
+          echo "${flag}"
+          return 0
+        fi
+      done
+      return 1
+      ;;
+  esac
+}
+
+demo_two_process() {
+  # Split the flags: the backend's (--flag VALUE or --flag=VALUE) and the rest,
+  # which the frontend checks itself.
+  local -a backend_args=() frontend_args=()
+  local target value
+  while (($# > 0)); do
+    case $1 in
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      --instance | --instance=*)
+        usage_error "--instance: the demo runs an instance of its own (demo-<pid>), so that it can clean up after it"
+        ;;
+      --)
+        usage_error "raw EAL arguments (--) are not passed on: run the programs themselves for that (see --help)"
+        ;;
+    esac
+    if target=$(backend_flag "${1%%=*}"); then
+      if [[ $1 == *=* ]]; then
+        value=${1#*=}
+      else
+        (($# >= 2)) || usage_error "$1 needs a value"
+        value=$2
+        shift
+      fi
+      backend_args+=("${target}" "${value}")
+    else
+      frontend_args+=("$1")
+    fi
+    shift
+  done
+
+  trap 'on_signal INT 130' INT
+  trap 'on_signal TERM 143' TERM
+
+  install_deps
+  step "hugepages" \
+    "DPDK keeps the memory the two processes share in 2 MiB hugepages on hugetlbfs" \
+    "(${HUGEPAGES_DIR}). As root this reserves and mounts them if needed; otherwise it" \
+    "prints the commands to run as root, and the demo stops (exit 3)."
+  local code=0
+  "${SCRIPT_DIR}/setup-hugepages.sh" || code=$?
+  ((code == 0)) || die "${code}" "hugepages are not in place (see above)"
+  build offload-backend offload-frontend
+
+  WORK_DIR=$(mktemp -d -t offload-demo.XXXXXX)
+  INSTANCE=demo-$$
+  local -r frontend=$(repo_root)/build/${PRESET}/apps/frontend/offload-frontend
+  [[ -x ${frontend} ]] || die "${EXIT_ENVIRONMENT}" "${frontend} was not built"
+
+  step "offload-backend, the DPDK primary — the simulated device (seed 000, second program)" \
+    "Seed 000's second program splits the demo in two processes. The backend is the DPDK" \
+    "primary: rte_eal_init with --file-prefix ${INSTANCE} (--instance) maps hugepages" \
+    "(${HUGEPAGES_DIR}/${INSTANCE}map_*) and creates the runtime dir $(dpdk_runtime_dir "${INSTANCE}")." \
+    "It creates the request and payload mempools and per-frontend rings, all named in one" \
+    "shared header, lib/include/offload/protocol.hpp (the role of common.h in DPDK's" \
+    "client_server_mp example, which seed 000 follows), and registers the rte_mp actions" \
+    "through which frontends attach (seed 004). Then it polls the rings: each request waits" \
+    "out the device latency (--delay-ms), gets the cipher applied, and its job's eventfd is" \
+    "written. Ready = its ready file names its pid (polled, at most ${READY_TIMEOUT_S} s)."
+  start_backend "${backend_args[@]}"
+
+  step "offload-frontend, the DPDK secondary — OpenSSL ASYNC jobs (seeds 004, 002/003)" \
+    "It attaches to the backend's shared memory by the same --instance, then registers over" \
+    "rte_mp and passes every job's eventfd to the backend inside rte_mp messages (SCM_RIGHTS," \
+    "at most 8 fds a message, each batch acknowledged): seed 004. Each job is an ASYNC_JOB" \
+    "run by ASYNC_start_job; it enqueues its request and ASYNC_pause_job()s, leaving the" \
+    "thread free for the next job; when the backend writes the job's eventfd, the epoll loop" \
+    "calls ASYNC_start_job again, the job resumes after its pause and verifies its own" \
+    "response (seeds 002/003: start, pause, resume). N jobs overlap on the device." \
+    "" \
+    "On stderr, per job:  enqueued request ... pausing  ->  resumed  ->  verified" \
+    "On stdout: the summary (--json: one JSON line; --stats: the backend's counters)."
+  show_command "${frontend}" --instance "${INSTANCE}" "${frontend_args[@]}"
+  # In the background and `wait`ed for, so that SIGINT/SIGTERM reach the trap at
+  # once (bash runs traps only between foreground commands).
+  "${frontend}" --instance "${INSTANCE}" "${frontend_args[@]}" </dev/null &
+  FRONTEND_PID=$!
+  local frontend_code=0
+  wait "${FRONTEND_PID}" || frontend_code=$?
+  FRONTEND_PID=""
+
+  step "stop the backend (SIGTERM)" \
+    "A graceful stop: the backend detaches its frontends, frees its mempools and rings, and" \
+    "removes its runtime dir and hugepage files, so that the next run starts clean. Its log:"
+  stop_backend
+
+  section "Result" "exit code ${frontend_code} (the frontend's): $(describe_exit "${frontend_code}")"
+  exit "${frontend_code}"
 }
 
 main() {
@@ -129,7 +440,7 @@ main() {
   [[ " ${known}" == *" ${mode} "* ]] || usage_error "unknown mode '${mode}' (modes: ${known% })"
 
   trap cleanup EXIT
-  "demo_${mode}" "$@"
+  "demo_${mode//-/_}" "$@"
 }
 
 main "$@"
