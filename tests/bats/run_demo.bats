@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
-# scripts/run-demo.sh end to end: deps, quiet build, the threadsim demo.
+# scripts/run-demo.sh end to end: deps, quiet build, then the two-process
+# DPDK demo (the default mode) or the threadsim demo.
 
 load 'test_helper/common-setup'
+
+DEMO=${REPO_ROOT}/scripts/run-demo.sh
 
 setup_file() {
   # The demo builds the release preset: seconds when it is up to date, a few
@@ -14,8 +17,126 @@ teardown() {
   common_teardown
 }
 
+# demo_instance: the instance (demo-<pid>) the demo named on the last run's
+# stderr, in DEMO_INSTANCE, registered so that teardown removes what it left.
+demo_instance() {
+  # shellcheck disable=SC2154 # stderr is set by `run --separate-stderr`
+  [[ ${stderr} =~ --instance\ (demo-[0-9]+) ]] || {
+    echo "the demo named no instance" >&2
+    return 1
+  }
+  DEMO_INSTANCE=${BASH_REMATCH[1]}
+  register_instance "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh --jobs 16 --delay-ms 20 (default mode): two processes, 16 jobs verified, nothing left" {
+  run -0 --separate-stderr bounded 560 "${DEMO}" --jobs 16 --delay-ms 20
+
+  # stdout is the frontend's result alone.
+  assert_line --index 0 --regexp '^summary: 16 jobs: 16 ok, 0 failed '
+  refute_output --partial '=='
+  refute_output --partial '[backend]'
+  # stderr: the headed walkthrough, naming the seeds, in order.
+  with_stderr assert_line --regexp '^== Step 1: dependencies ==$'
+  with_stderr assert_line --regexp '^== Step 2: hugepages ==$'
+  with_stderr assert_line --regexp '^== Step 3: build \(release\) ==$'
+  with_stderr assert_line --regexp '^== Step 4: offload-backend, the DPDK primary.*\(seed 000, second program\) ==$'
+  with_stderr assert_line --regexp '^== Step 5: offload-frontend, the DPDK secondary.*\(seeds 004, 002/003\) ==$'
+  with_stderr assert_line --regexp '^== Step 6: stop the backend'
+  with_stderr assert_line --partial 'common.h'
+  with_stderr assert_line --partial 'ASYNC_pause_job'
+  # --delay-ms went to the backend, --jobs to the frontend.
+  with_stderr assert_line --regexp '^\$ build/release/apps/backend/offload-backend --instance demo-[0-9]+ --delay-ms 20 '
+  with_stderr assert_line --regexp '^\$ build/release/apps/frontend/offload-frontend --instance demo-[0-9]+ --jobs 16$'
+  with_stderr assert_line --regexp "\[backend\] \[info\] ready: instance 'demo-[0-9]+'"
+  local i
+  for ((i = 0; i < 16; i++)); do
+    with_stderr assert_line --regexp "\[frontend\] \[info\] job ${i}: verified: "
+  done
+  with_stderr assert_line --partial '[backend] [info] stopped cleanly'
+  with_stderr assert_line --regexp '^ +exit code 0 \(the frontend.s\): every job was verified$'
+
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh --json: stdout is the frontend's JSON alone; --delay-ms 200 reaches the backend" {
+  run -0 --separate-stderr bounded 560 "${DEMO}" --jobs 8 --delay-ms 200 --json
+
+  assert_equal "${#lines[@]}" 1
+  assert_json '.program == "frontend" and .jobs == 8 and .ok == 8 and .failed == 0'
+  assert_json '.latency_us.p50 >= 190000 and .wall_s < 3'
+
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh exits with the frontend's code: 4 when --timeout-ms expires" {
+  run -4 --separate-stderr bounded 560 "${DEMO}" --jobs 2 --delay-ms 5000 --timeout-ms 300
+
+  assert_line --index 0 --regexp '^summary: 2 jobs: 0 ok, '
+  with_stderr assert_line --regexp '^ +exit code 4 \(the frontend.s\): --timeout-ms expired'
+  # The backend still stopped cleanly.
+  with_stderr assert_line --partial '[backend] [info] stopped cleanly'
+
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh exits 2 for a bad frontend flag and for a bad backend flag, leaving nothing" {
+  run -2 --separate-stderr bounded 560 "${DEMO}" --jobs 0
+  with_stderr assert_line --regexp '^offload-frontend: error: --jobs'
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+
+  run -2 --separate-stderr bounded 560 "${DEMO}" --delay-ms -1
+  # The backend's log, indented under the demo's notes.
+  with_stderr assert_line --regexp '^ +\| offload-backend: error: --delay-ms'
+  with_stderr refute_line --regexp '^== Step 5'
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh refuses --instance (it picks its own) with exit 2 before building" {
+  run -2 --separate-stderr bounded 30 "${DEMO}" --jobs 4 --instance mine
+
+  assert_output ''
+  with_stderr assert_line --partial 'error: --instance: the demo runs an instance of its own'
+  with_stderr refute_line --partial '== Step'
+}
+
+# interrupt_demo SIGNAL STATUS: SIGNAL to the demo script (only the script,
+# not its children) while its jobs wait on a 60 s device: it exits STATUS
+# within seconds, having stopped both programs and removed their files.
+interrupt_demo() {
+  local -r signal=$1 expected=$2
+  start_bounded demo 560 "${DEMO}" --jobs 4 --delay-ms 60000
+  local -r timeout_pid=${STARTED_PID} log=${BATS_TEST_TMPDIR}/demo.log
+  local -r script_pid=$(child_pid "${timeout_pid}")
+  register_instance "demo-${script_pid}"
+  # Mid-run: every job is paused, waiting for the device.
+  wait_for_line 540 "${log}" '\] job 3: enqueued request .* pausing'
+
+  kill "-${signal}" "${script_pid}"
+  reap_tracked 20 "${timeout_pid}" || fail "the demo still runs 20 s after SIG${signal}"
+  assert_equal "${EXIT_STATUS}" "${expected}"
+  grep -q "interrupted by SIG${signal}: stopping what the demo started" "${log}" ||
+    fail "no interruption notice in ${log}"
+  grep -q 'stopped offload-backend (pid [0-9]*, exit status 0)' "${log}" ||
+    fail "the backend did not stop cleanly"
+  assert_no_leftovers "demo-${script_pid}"
+}
+
+@test "Ctrl-C (SIGINT to the script) mid-run: exit 130, no process, hugepage file or runtime dir left" {
+  interrupt_demo INT 130
+}
+
+@test "SIGTERM to the script mid-run: exit 143, nothing left" {
+  interrupt_demo TERM 143
+}
+
 @test "run-demo.sh threadsim --jobs 4 --delay-ms 5 verifies every job and exits 0" {
-  run -0 --separate-stderr bounded 560 "${REPO_ROOT}/scripts/run-demo.sh" threadsim --jobs 4 --delay-ms 5
+  run -0 --separate-stderr bounded 560 "${DEMO}" threadsim --jobs 4 --delay-ms 5
 
   # stdout is the program's result alone.
   assert_line --index 0 --regexp '^summary: 4 jobs: 4 ok, 0 failed '
@@ -30,16 +151,26 @@ teardown() {
 }
 
 @test "run-demo.sh threadsim passes a failing job's exit code through" {
-  run -1 --separate-stderr bounded 560 "${REPO_ROOT}/scripts/run-demo.sh" threadsim --jobs 3 --delay-ms 1 --fail-job 1
+  run -1 --separate-stderr bounded 560 "${DEMO}" threadsim --jobs 3 --delay-ms 1 --fail-job 1
 
   assert_line --index 0 --regexp '^summary: 3 jobs: 2 ok, 1 failed '
   with_stderr assert_line --regexp '^ +exit code 1: '
 }
 
 @test "run-demo.sh with an unknown mode exits 2 before building anything" {
-  run -2 --separate-stderr bounded 30 "${REPO_ROOT}/scripts/run-demo.sh" warp-drive
+  run -2 --separate-stderr bounded 30 "${DEMO}" warp-drive
 
   assert_output ''
-  with_stderr assert_line --regexp "error: unknown mode 'warp-drive' \(modes: threadsim\)"
+  with_stderr assert_line --regexp "error: unknown mode 'warp-drive' \(modes: two-process threadsim\)"
   with_stderr refute_line --partial '== Step'
+}
+
+@test "run-demo.sh --help documents both modes and how the flags are split" {
+  run -0 --separate-stderr bounded 30 "${DEMO}" --help
+
+  assert_line --partial 'two-process'
+  assert_line --partial 'threadsim'
+  assert_line --partial 'to offload-backend (the device):'
+  assert_line --partial '--delay-ms D'
+  assert_line --partial 'to offload-frontend (the jobs): every other flag'
 }
