@@ -1,0 +1,599 @@
+#!/usr/bin/env bash
+# The benchmark of issue 4: the unit costs measured on the spot, then one
+# table of the two-process offload (every notification mode) and threadsim
+# over J x D, and the issue's targets judged PASS/FAIL against that table.
+set -o errexit -o nounset -o pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "${SCRIPT_DIR}/lib/common.sh"
+
+readonly PRESET=release
+readonly TARGETS=(offload-backend offload-frontend offload-threadsim offload-microbench)
+
+# The matrix: jobs in flight, device latency (ms), notification modes.
+readonly JS=(1 16 256)
+readonly DS=(0 0.1 2)
+readonly NOTIFY_MODES=(eventfd callback coalesced)
+
+# The issue's targets.
+readonly TARGET_J=64
+readonly TARGET_D=2
+readonly TARGET_LITTLE_PCT=90
+readonly TARGET_COALESCED=500000
+readonly TARGET_EVENTFD=150000
+readonly TARGET_P50_US=30
+
+# Seconds of load per cell; the request count of a cell is sized from it.
+readonly CELL_S_DEFAULT=2
+readonly CELL_S_QUICK=0.3
+readonly MICROBENCH_ITERATIONS_DEFAULT=1000000
+readonly MICROBENCH_ITERATIONS_QUICK=200000
+# offload-threadsim takes at most this many jobs (its --jobs range).
+readonly THREADSIM_MAX_JOBS=65536
+# Sizing assumes each request pays about this on top of D (a wake and the
+# ASYNC turn-around, see docs/PERFORMANCE.md).
+readonly OVERHEAD_MS=0.025
+
+readonly SOAK_TOTAL=10000000
+readonly SOAK_J=256
+readonly SOAK_NOTIFY=coalesced
+readonly SOAK_SAMPLE_S=0.25
+readonly SOAK_MAX_SAMPLES=2400  # 10 minutes
+readonly SOAK_FLAT_KB=1024      # allowed growth from the start sample to the end
+
+# Above this 1-minute load average before the run, the output says that
+# the machine was busy.
+readonly QUIET_LOAD=0.5
+
+readonly POLL_S=0.05
+readonly READY_POLLS=200  # 10 s for a backend to become ready
+readonly STOP_POLLS=100   # 5 s for a backend to exit after SIGTERM
+readonly DPDK_RUNTIME_ROOT=/var/run/dpdk
+readonly HUGEPAGES_DIR=/dev/hugepages
+
+BIN_DIR=""
+WORK_DIR=""
+# The backends this run started (pid and instance, same index), and the soak's
+# background frontend: cleanup() stops whatever is still there.
+BACKEND_PIDS=()
+BACKEND_INSTANCES=()
+SOAK_FRONTEND_PID=""
+# The backend serving the cells being run.
+CURRENT_BACKEND_PID=""
+CURRENT_INSTANCE=""
+CELL_S=${CELL_S_DEFAULT}
+FAILED_RUNS=0
+CLK_TCK=100
+
+usage() {
+  cat <<EOF
+Usage: ${SCRIPT_NAME} [--quick] [--soak] [--no-build] [--strict] [--help]
+
+The benchmark of issue 4. It builds the ${PRESET} preset (incrementally), makes
+sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
+
+ 1. the unit costs that bound the figures, measured now by offload-microbench
+    (ASYNC start+pause+resume+finish, a cross-process rte_ring round trip and its
+    pipelined rate, a cross-process eventfd wake, one syscall);
+ 2. one table: the two-process offload (offload-backend on the last core,
+    offload-frontend on core 0) for J in {${JS[*]}} x D in {${DS[*]}} ms x notify in
+    {${NOTIFY_MODES[*]}}, plus J=${TARGET_J} at D=${TARGET_D} ms, and offload-threadsim at the
+    same J and D: throughput, % of the ideal J/D (D > 0), p50/p99/p999 latency
+    (submit to resume), the frontend's (or threadsim's) CPU seconds and the
+    backend's CPU seconds during the cell;
+ 3. the issue's targets, each PASS or FAIL.
+One backend per D, each with its own instance (bench-<pid>-<D>), stopped when
+its cells are done and on every exit path (SIGTERM, then SIGKILL after
+$((STOP_POLLS * 5 / 100)) s), with its runtime dir and hugepage files removed.
+Progress and logs go to stderr.
+
+  --quick      about 0.3 s of load per cell (about a minute in all) instead of
+               about ${CELL_S_DEFAULT} s; fewer microbenchmark iterations
+  --soak       instead of 1-3: run ${SOAK_TOTAL} requests (${SOAK_NOTIFY}, J=${SOAK_J}, D=0) and
+               sample the VmRSS of the frontend and the backend at the start (1 s
+               in), middle and end; memory is called flat if neither grew by more
+               than ${SOAK_FLAT_KB} kB from start to end
+  --no-build   use the binaries in build/${PRESET} as they are
+  --strict     exit 1 if a target is missed (by default only failed runs do)
+
+Each cell's request count is sized from its expected rate (J/D, capped by
+the rates seen on the reference VM), so a cell on a faster or slower machine
+takes less or more time; every run is bounded by a timeout. Figures on a
+2-core VM vary from run to run: run it on an otherwise idle machine (the
+load average is printed before and after).
+
+Exit codes: 0 every run completed (targets reported), 1 a run failed (or, with
+--strict, a target was missed), 2 bad usage, 3 environment (no hugepages, no jq).
+EOF
+}
+
+# ---------------------------------------------------------------------------
+# Processes: starting, stopping and cleaning up after backends
+
+cleanup() {
+  if [[ -n ${SOAK_FRONTEND_PID} ]]; then
+    stop_process "${SOAK_FRONTEND_PID}"
+    SOAK_FRONTEND_PID=""
+  fi
+  local i
+  for i in "${!BACKEND_PIDS[@]}"; do
+    stop_backend "${BACKEND_PIDS[i]}" "${BACKEND_INSTANCES[i]}"
+  done
+  BACKEND_PIDS=()
+  BACKEND_INSTANCES=()
+  [[ -z ${WORK_DIR} ]] || rm -rf "${WORK_DIR}"
+}
+
+# stop_process PID: SIGTERM, a bounded wait, then SIGKILL; reaps it.
+stop_process() {
+  local -r pid=$1
+  if kill -0 "${pid}" 2>/dev/null; then
+    kill -TERM "${pid}" 2>/dev/null || true
+    local polls=0
+    while kill -0 "${pid}" 2>/dev/null && ((polls < STOP_POLLS)); do
+      # A zombie still answers kill -0: it has exited once its state is Z.
+      [[ $(awk '{ print $3 }' "/proc/${pid}/stat" 2>/dev/null) != Z ]] || break
+      sleep "${POLL_S}"
+      polls=$((polls + 1))
+    done
+    if ((polls >= STOP_POLLS)); then
+      log "pid ${pid} did not exit within $((STOP_POLLS * 5 / 100)) s of SIGTERM: SIGKILL"
+      kill -KILL "${pid}" 2>/dev/null || true
+    fi
+  fi
+  wait "${pid}" 2>/dev/null || true
+}
+
+# wait_exit PID: its exit status once it has exited on its own, waiting a
+# bounded time (then it is stopped, and the status is 124).
+wait_exit() {
+  local -r pid=$1
+  local polls=0
+  while kill -0 "${pid}" 2>/dev/null && [[ $(awk '{ print $3 }' "/proc/${pid}/stat" 2>/dev/null) != Z ]]; do
+    if ((polls >= STOP_POLLS)); then
+      stop_process "${pid}"
+      return 124
+    fi
+    sleep "${POLL_S}"
+    polls=$((polls + 1))
+  done
+  local rc=0
+  wait "${pid}" || rc=$?
+  return "${rc}"
+}
+
+# stop_backend PID INSTANCE: stops it and removes what DPDK keeps of the
+# instance (the backend does so itself when it stops cleanly; not after SIGKILL).
+stop_backend() {
+  local -r pid=$1 instance=$2
+  stop_process "${pid}"
+  rm -rf "${DPDK_RUNTIME_ROOT:?}/${instance}"
+  rm -f "${HUGEPAGES_DIR}/${instance}"map_*
+}
+
+# start_backend INSTANCE DELAY_MS: starts one and waits (bounded) for its
+# ready file; sets CURRENT_BACKEND_PID and CURRENT_INSTANCE.
+start_backend() {
+  local -r instance=$1 delay_ms=$2
+  local -r log_file="${WORK_DIR}/backend-${instance}.log"
+  log "starting offload-backend --instance ${instance} --delay-ms ${delay_ms}"
+  # Its stdin closed and its stdout away from ours: it must hold no pipe open.
+  "${BIN_DIR}/backend/offload-backend" --instance "${instance}" --delay-ms "${delay_ms}" --log-level warn \
+    </dev/null >"${log_file}" 2>&1 &
+  local -r pid=$!
+  BACKEND_PIDS+=("${pid}")
+  BACKEND_INSTANCES+=("${instance}")
+  local -r ready="${DPDK_RUNTIME_ROOT}/${instance}/offload-backend.ready"
+  local polls=0
+  until [[ -f ${ready} && $(<"${ready}") == "pid=${pid}" ]]; do
+    if ! kill -0 "${pid}" 2>/dev/null || ((polls >= READY_POLLS)); then
+      cat "${log_file}" >&2
+      die 1 "offload-backend --instance ${instance} did not become ready within $((READY_POLLS * 5 / 100)) s (its log is above)"
+    fi
+    sleep "${POLL_S}"
+    polls=$((polls + 1))
+  done
+  CURRENT_BACKEND_PID=${pid}
+  CURRENT_INSTANCE=${instance}
+}
+
+# stop_current_backend: stops the backend started last and forgets it.
+stop_current_backend() {
+  local i
+  for i in "${!BACKEND_PIDS[@]}"; do
+    [[ ${BACKEND_PIDS[i]} == "${CURRENT_BACKEND_PID}" ]] || continue
+    stop_backend "${BACKEND_PIDS[i]}" "${BACKEND_INSTANCES[i]}"
+    unset 'BACKEND_PIDS[i]' 'BACKEND_INSTANCES[i]'
+  done
+  CURRENT_BACKEND_PID=""
+  CURRENT_INSTANCE=""
+}
+
+# cpu_ticks PID: user + system clock ticks of a process so far (0 if gone).
+cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+    echo 0
+    return
+  }
+  # Fields after "(comm) ": state is the first, utime the 12th, stime the 13th.
+  local -a fields
+  read -r -a fields <<<"${stat##*) }"
+  echo $((fields[11] + fields[12]))
+}
+
+# vm_rss_kb PID: its VmRSS in kB, or nothing if it has gone.
+vm_rss_kb() {
+  awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------
+# Sizing
+
+# expected_rate KIND J D_MS: jobs/s to size a cell with: Little's law with a
+# per-request overhead, capped by the D=0 rates of the reference VM.
+expected_rate() {
+  local -r kind=$1 j=$2 d=$3
+  local cap
+  case ${kind}:${j} in
+    eventfd:1) cap=80000 ;;
+    eventfd:*) cap=250000 ;;
+    callback:1) cap=150000 ;;
+    callback:*) cap=600000 ;;
+    coalesced:1) cap=60000 ;;
+    coalesced:*) cap=800000 ;;
+    threadsim:1) cap=40000 ;;
+    threadsim:*) cap=100000 ;;
+    *) die 70 "expected_rate: unknown kind ${kind}" ;;
+  esac
+  awk -v j="${j}" -v d="${d}" -v o="${OVERHEAD_MS}" -v cap="${cap}" \
+    'BEGIN { r = j * 1000 / (d + o); if (r > cap) r = cap; printf "%d\n", r }'
+}
+
+# cell_total KIND J D_MS: requests for about CELL_S seconds, at least 10 per
+# job in flight (and never J itself: --total J is the frontend's walkthrough).
+cell_total() {
+  local -r rate=$(expected_rate "$1" "$2" "$3")
+  awk -v r="${rate}" -v s="${CELL_S}" -v j="$2" \
+    'BEGIN { n = int(r * s + 0.5); if (n < 10 * j) n = 10 * j; if (n < 100) n = 100; print n }'
+}
+
+# run_limit_s TOTAL RATE: a generous bound on one run's wall time.
+run_limit_s() {
+  awk -v n="$1" -v r="$2" 'BEGIN { printf "%d\n", 30 + 20 * n / r }'
+}
+
+# ---------------------------------------------------------------------------
+# Cells
+
+# record MODE J D TOTAL JSON BACKEND_CPU_S: appends one table row from a
+# program's JSON summary.
+record() {
+  local -r mode=$1 j=$2 d=$3 total=$4 json=$5 be_cpu=$6
+  jq -r --arg mode "${mode}" --arg j "${j}" --arg d "${d}" --arg total "${total}" --arg be "${be_cpu}" '
+    ($d | tonumber) as $dms
+    | ($j | tonumber) as $jobs
+    | [ $mode, $j, $d, $total,
+        (.throughput_jobs_per_s | floor | tostring),
+        (if $dms > 0 then (.throughput_jobs_per_s * 100 / ($jobs * 1000 / $dms) * 10 | round / 10 | tostring) else "-" end),
+        (.latency_us.p50 | tostring), (.latency_us.p99 | tostring), (.latency_us.p999 | tostring),
+        (.cpu_s * 100 | round / 100 | tostring), $be, (.ok | tostring), (.failed | tostring) ]
+    | @tsv' <<<"${json}" >>"${WORK_DIR}/results.tsv"
+}
+
+# record_failure MODE J D TOTAL WHAT
+record_failure() {
+  printf '%s\t%s\t%s\t%s\tFAILED: %s\t-\t-\t-\t-\t-\t-\t-\t-\n' "$1" "$2" "$3" "$4" "$5" >>"${WORK_DIR}/results.tsv"
+  FAILED_RUNS=$((FAILED_RUNS + 1))
+}
+
+# frontend_cell NOTIFY J D_MS: one load-generator run against the current backend.
+frontend_cell() {
+  local -r notify=$1 j=$2 d=$3
+  local -r mode="frontend-${notify}"
+  local -r total=$(cell_total "${notify}" "${j}" "${d}")
+  local -r limit=$(run_limit_s "${total}" "$(expected_rate "${notify}" "${j}" "${d}")")
+  local -r out="${WORK_DIR}/cell.json" err="${WORK_DIR}/cell.log"
+  log "${mode} J=${j} D=${d} ms: ${total} requests"
+  local -r before=$(cpu_ticks "${CURRENT_BACKEND_PID}")
+  local rc=0
+  timeout --foreground --kill-after=5 "${limit}" \
+    "${BIN_DIR}/frontend/offload-frontend" --instance "${CURRENT_INSTANCE}" --inflight "${j}" --total "${total}" \
+    --notify "${notify}" --timeout-ms $((limit * 1000)) --json --log-level warn </dev/null >"${out}" 2>"${err}" || rc=$?
+  local -r after=$(cpu_ticks "${CURRENT_BACKEND_PID}")
+  local -r be_cpu=$(awk -v t=$((after - before)) -v hz="${CLK_TCK}" 'BEGIN { printf "%.2f\n", t / hz }')
+  if ((rc != 0)) || [[ ! -s ${out} ]]; then
+    tail -n 20 "${err}" >&2
+    record_failure "${mode}" "${j}" "${d}" "${total}" "exit ${rc}"
+    return 0
+  fi
+  record "${mode}" "${j}" "${d}" "${total}" "$(tail -n 1 "${out}")" "${be_cpu}"
+}
+
+# threadsim_cell J D_MS
+threadsim_cell() {
+  local -r j=$1 d=$2
+  local total
+  total=$(cell_total threadsim "${j}" "${d}")
+  ((total <= THREADSIM_MAX_JOBS)) || total=${THREADSIM_MAX_JOBS}
+  local -r limit=$(run_limit_s "${total}" "$(expected_rate threadsim "${j}" "${d}")")
+  local -r out="${WORK_DIR}/cell.json" err="${WORK_DIR}/cell.log"
+  log "threadsim J=${j} D=${d} ms: ${total} requests"
+  local rc=0
+  timeout --foreground --kill-after=5 "${limit}" \
+    "${BIN_DIR}/threadsim/offload-threadsim" --jobs "${total}" --inflight "${j}" --delay-ms "${d}" \
+    --timeout-ms $((limit * 1000)) --json --log-level warn </dev/null >"${out}" 2>"${err}" || rc=$?
+  if ((rc != 0)) || [[ ! -s ${out} ]]; then
+    tail -n 20 "${err}" >&2
+    record_failure threadsim "${j}" "${d}" "${total}" "exit ${rc}"
+    return 0
+  fi
+  record threadsim "${j}" "${d}" "${total}" "$(tail -n 1 "${out}")" -
+}
+
+# instance_name D_MS: a unique --instance per run and D ("0.1" -> "0p1").
+instance_name() {
+  echo "bench-$$-${1//./p}"
+}
+
+run_matrix() {
+  local d j notify
+  for d in "${DS[@]}"; do
+    local -a js=("${JS[@]}")
+    if [[ ${d} == "${TARGET_D}" ]]; then
+      mapfile -t js < <(printf '%s\n' "${JS[@]}" "${TARGET_J}" | sort -n -u)
+    fi
+    start_backend "$(instance_name "${d}")" "${d}"
+    for notify in "${NOTIFY_MODES[@]}"; do
+      for j in "${js[@]}"; do
+        frontend_cell "${notify}" "${j}" "${d}"
+      done
+    done
+    stop_current_backend
+    for j in "${js[@]}"; do
+      threadsim_cell "${j}" "${d}"
+    done
+  done
+}
+
+# ---------------------------------------------------------------------------
+# Output
+
+print_costs() {
+  local -r json=$1
+  jq -r '
+    def f(x; n): (x * pow(10; n) | round) / pow(10; n);
+    "The costs that bound the numbers (offload-microbench, \(.iterations) iterations; CPU \(.parent_cpu) and CPU \(.child_cpu)):",
+    "  ASYNC start+pause+resume+finish          \(f(.async_cycle_ns; 0)) ns",
+    "  rte_ring round trip across processes     \(f(.ring_round_trip_ns; 0)) ns (both busy-poll, one in flight)",
+    "  rte_ring pipelined across processes      \(f(.ring_pipelined_msgs_per_s / 1e6; 1)) M round trips/s (\(.ring_window) in flight, bursts of \(.ring_burst))",
+    "  eventfd wake across processes            \(f(.eventfd_wake_us; 1)) us (epoll_wait ping-pong, round trip \(f(.eventfd_round_trip_us; 1)) us / 2)",
+    "  eventfd write + read, nobody waiting     \(f(.eventfd_write_read_ns; 0)) ns",
+    "  one syscall (getppid)                    \(f(.syscall_ns; 0)) ns",
+    "What they bound:",
+    "  - frontend CPU per job >= one ASYNC cycle: at most \(f(1000 / .async_cycle_ns; 1)) M jobs/s per frontend core",
+    "  - J=1, D=0, neither side asleep: a request >= one ring round trip (\(f(.ring_round_trip_ns / 1000; 2)) us)",
+    "  - a request whose frontend was asleep pays a wake on top (\(f(.eventfd_wake_us; 1)) us)",
+    "  - eventfd mode: per job one eventfd write (backend) + read (frontend) >= \(f(.eventfd_write_read_ns; 0)) ns of syscalls, plus epoll_wait",
+    "  - coalesced/callback: one doorbell (or none) per burst; the rings alone allow \(f(.ring_pipelined_msgs_per_s / 1e6; 0)) M/s",
+    "  - D > 0: Little\u0027s law, throughput <= J / D"' <<<"${json}"
+}
+
+print_table() {
+  awk 'BEGIN {
+      FS = "\t"
+      fmt = "%-20s %4s %5s %9s %10s %7s %9s %9s %9s %7s %8s\n"
+      printf "\n" fmt, "mode", "J", "D_ms", "requests", "jobs/s", "%ideal", "p50_us", "p99_us", "p999_us", "cpu_s", "be_cpu_s"
+    }
+    NR > 1 && $3 != last_d { printf "\n" }
+    { last_d = $3 }
+    $5 ~ /^FAILED/ { printf "%-20s %4s %5s %9s   %s\n", $1, $2, $3, $4, $5; next }
+    {
+      rate = $5 ($13 != 0 ? "(" $13 " failed)" : "")
+      be = ($11 == "-") ? "-" : sprintf("%.2f", $11)
+      printf fmt, $1, $2, $3, $4, rate, $6, sprintf("%.1f", $7), sprintf("%.1f", $8), sprintf("%.1f", $9),
+        sprintf("%.2f", $10), be
+    }' "${WORK_DIR}/results.tsv"
+  printf '%s\n' "cpu_s: the frontend's (or threadsim's) process CPU time; be_cpu_s: the backend's CPU time during the cell" \
+    "(it busy-polls while it has work). Latency: per request, submit to resume."
+}
+
+# lookup MODE J D FIELD: a field of a recorded row (empty if absent or failed).
+lookup() {
+  awk -v m="$1" -v j="$2" -v d="$3" -v f="$4" 'BEGIN { FS = "\t" }
+    $1 == m && $2 == j && $3 == d && $5 !~ /^FAILED/ {
+      split("mode J D total rate pct p50 p99 p999 cpu be ok failed", names, " ")
+      for (i in names) if (names[i] == f) { print $i; exit }
+    }' "${WORK_DIR}/results.tsv"
+}
+
+MISSED_TARGETS=0
+
+# judge LABEL VALUE OP LIMIT UNIT: prints one target line, PASS or FAIL.
+judge() {
+  local -r label=$1 value=$2 op=$3 limit=$4 unit=$5
+  local verdict
+  if [[ -z ${value} ]]; then
+    verdict="FAIL (no result)"
+  elif awk -v v="${value}" -v l="${limit}" -v op="${op}" 'BEGIN { exit !((op == ">=") ? v >= l : v <= l) }'; then
+    verdict=PASS
+  else
+    verdict=FAIL
+  fi
+  [[ ${verdict} == PASS ]] || MISSED_TARGETS=$((MISSED_TARGETS + 1))
+  printf '  %-44s %14s %-8s (target %s %s %s)  %s\n' "${label}" "${value:-?}" "${unit}" "${op}" "${limit}" "${unit}" "${verdict}"
+}
+
+print_targets() {
+  printf '\nTargets (issue 4):\n'
+  local notify
+  for notify in "${NOTIFY_MODES[@]}"; do
+    judge "D=${TARGET_D} ms J=${TARGET_J} ${notify}: % of J/D" \
+      "$(lookup "frontend-${notify}" "${TARGET_J}" "${TARGET_D}" pct)" ">=" "${TARGET_LITTLE_PCT}" "%"
+  done
+  judge "D=0 J=256 coalesced: throughput" "$(lookup frontend-coalesced 256 0 rate)" ">=" "${TARGET_COALESCED}" "jobs/s"
+  judge "D=0 J=256 eventfd: throughput" "$(lookup frontend-eventfd 256 0 rate)" ">=" "${TARGET_EVENTFD}" "jobs/s"
+  printf '  %-44s %14s %-8s (reported, no target)\n' "D=0 J=256 callback: throughput" \
+    "$(lookup frontend-callback 256 0 rate)" "jobs/s"
+  judge "J=1 D=0 eventfd: p50 latency" "$(lookup frontend-eventfd 1 0 p50)" "<=" "${TARGET_P50_US}" "us"
+}
+
+# ---------------------------------------------------------------------------
+# Soak
+
+run_soak() {
+  local -r instance=$(instance_name soak)
+  start_backend "${instance}" 0
+  local -r backend_pid=${CURRENT_BACKEND_PID}
+  local -r out="${WORK_DIR}/soak.json" err="${WORK_DIR}/soak.log" samples="${WORK_DIR}/soak.tsv"
+  log "soak: ${SOAK_TOTAL} requests, ${SOAK_NOTIFY}, J=${SOAK_J}, D=0; sampling VmRSS every ${SOAK_SAMPLE_S} s"
+  "${BIN_DIR}/frontend/offload-frontend" --instance "${instance}" --inflight "${SOAK_J}" --total "${SOAK_TOTAL}" \
+    --notify "${SOAK_NOTIFY}" --timeout-ms $((SOAK_MAX_SAMPLES * 250)) --json --log-level warn \
+    </dev/null >"${out}" 2>"${err}" &
+  SOAK_FRONTEND_PID=$!
+  local -r started=${EPOCHREALTIME}
+  local n=0 fe be
+  : >"${samples}"
+  while ((n < SOAK_MAX_SAMPLES)); do
+    sleep "${SOAK_SAMPLE_S}"
+    n=$((n + 1))
+    fe=$(vm_rss_kb "${SOAK_FRONTEND_PID}")
+    be=$(vm_rss_kb "${backend_pid}")
+    [[ -n ${fe} && -n ${be} ]] || break
+    printf '%s\t%s\t%s\n' "$(awk -v a="${started}" -v b="${EPOCHREALTIME}" 'BEGIN { printf "%.2f", b - a }')" \
+      "${fe}" "${be}" >>"${samples}"
+  done
+  local rc=0
+  if ((n >= SOAK_MAX_SAMPLES)); then
+    log "soak: still running after $((SOAK_MAX_SAMPLES / 4)) s: stopping it"
+    stop_process "${SOAK_FRONTEND_PID}"
+    rc=124
+  else
+    wait_exit "${SOAK_FRONTEND_PID}" || rc=$?
+  fi
+  SOAK_FRONTEND_PID=""
+  stop_current_backend
+
+  printf '\nSoak (%s requests, %s, J=%s, D=0; VmRSS in kB):\n' "${SOAK_TOTAL}" "${SOAK_NOTIFY}" "${SOAK_J}"
+  if [[ ! -s ${out} ]] || ((rc != 0)); then
+    tail -n 20 "${err}" >&2
+    printf '  FAILED: the frontend exited with %s\n' "${rc}"
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+    return 0
+  fi
+  jq -r '"  run: \(.ok) ok, \(.failed) failed in \(.wall_s) s (\(.throughput_jobs_per_s | floor) jobs/s), p99 \(.latency_us.p99) us"' "${out}"
+  # start: the first sample a second in (EAL, pools and jobs set up); middle;
+  # end: the last sample taken while the frontend still ran.
+  awk -v flat="${SOAK_FLAT_KB}" 'BEGIN { FS = "\t" }
+    { t[NR] = $1; fe[NR] = $2; be[NR] = $3; if ($1 >= 1.0 && s == 0) s = NR }
+    END {
+      if (NR == 0) { print "  no samples (the run ended within the first interval)"; exit }
+      if (s == 0) s = 1
+      m = int((s + NR) / 2); e = NR
+      printf "  %-9s %8s %8s %8s %12s\n", "process", "start", "middle", "end", "end - start"
+      printf "  %-9s %8d %8d %8d %12d\n", "frontend", fe[s], fe[m], fe[e], fe[e] - fe[s]
+      printf "  %-9s %8d %8d %8d %12d\n", "backend", be[s], be[m], be[e], be[e] - be[s]
+      printf "  samples at %.2f s, %.2f s and %.2f s (%d taken)\n", t[s], t[m], t[e], NR
+      ok = (fe[e] - fe[s] <= flat) && (be[e] - be[s] <= flat)
+      printf "  memory flat (each grew <= %d kB from start to end): %s\n", flat, ok ? "yes" : "NO"
+    }' "${samples}"
+}
+
+# ---------------------------------------------------------------------------
+
+build_if_needed() {
+  local -r build_log="${WORK_DIR}/build.log"
+  local -a args=()
+  local target
+  for target in "${TARGETS[@]}"; do args+=(--target "${target}"); done
+  log "building ${TARGETS[*]} (${PRESET}, incremental)"
+  if ! "${SCRIPT_DIR}/build.sh" "${PRESET}" "${args[@]}" >"${build_log}" 2>&1; then
+    cat "${build_log}" >&2
+    die 1 "the build failed (its output is above)"
+  fi
+}
+
+print_machine() {
+  local -r model=$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo)
+  printf 'Machine: %s CPU(s), %s; kernel %s; Debian %s\n' "$(nproc)" "${model:-unknown CPU}" "$(uname -r)" \
+    "$(cat /etc/debian_version 2>/dev/null || echo '?')"
+  local -r load=$(cut -d' ' -f1 /proc/loadavg)
+  printf 'Load average before: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  if awk -v l="${load}" -v max="${QUIET_LOAD}" 'BEGIN { exit !(l > max) }'; then
+    printf 'WARNING: the machine is not idle (load average %s > %s): the figures below are not representative\n' \
+      "${load}" "${QUIET_LOAD}"
+  fi
+  printf '\n'
+}
+
+main() {
+  local quick=false soak=false build=true strict=false
+  while (($# > 0)); do
+    case $1 in
+      -h | --help)
+        usage
+        return 0
+        ;;
+      --quick) quick=true ;;
+      --soak) soak=true ;;
+      --no-build) build=false ;;
+      --strict) strict=true ;;
+      *) usage_error "unexpected argument: $1" ;;
+    esac
+    shift
+  done
+  local iterations=${MICROBENCH_ITERATIONS_DEFAULT}
+  if [[ ${quick} == true ]]; then
+    CELL_S=${CELL_S_QUICK}
+    iterations=${MICROBENCH_ITERATIONS_QUICK}
+  fi
+
+  cd "$(repo_root)"
+  command -v jq >/dev/null || die "${EXIT_ENVIRONMENT}" "jq not found: run scripts/install-deps.sh"
+  command -v timeout >/dev/null || die "${EXIT_ENVIRONMENT}" "timeout (coreutils) not found"
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  WORK_DIR=$(mktemp -d -t offload-bench.XXXXXX)
+  BIN_DIR="$(repo_root)/build/${PRESET}/apps"
+  CLK_TCK=$(getconf CLK_TCK)
+
+  [[ ${build} == false ]] || build_if_needed
+  local target
+  for target in backend frontend threadsim microbench; do
+    [[ -x ${BIN_DIR}/${target}/offload-${target} ]] ||
+      die "${EXIT_ENVIRONMENT}" "${BIN_DIR}/${target}/offload-${target} is missing (drop --no-build?)"
+  done
+  "${SCRIPT_DIR}/setup-hugepages.sh"
+
+  local -r started=${SECONDS}
+  print_machine
+  if [[ ${soak} == true ]]; then
+    run_soak
+  else
+    log "measuring the unit costs (offload-microbench --iterations ${iterations})"
+    local costs
+    costs=$("${BIN_DIR}/microbench/offload-microbench" --iterations "${iterations}" --json) ||
+      die 1 "offload-microbench failed (its error is above)"
+    print_costs "${costs}"
+    : >"${WORK_DIR}/results.tsv"
+    run_matrix
+    print_table
+    print_targets
+  fi
+
+  printf '\nLoad average after: %s; %d s in all%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" $((SECONDS - started)) \
+    "$([[ ${quick} == true ]] && echo ' (--quick)')"
+  if ((FAILED_RUNS > 0)); then
+    log "${FAILED_RUNS} run(s) failed (see the table)"
+    return 1
+  fi
+  if [[ ${strict} == true ]] && ((MISSED_TARGETS > 0)); then
+    log "${MISSED_TARGETS} target(s) missed (--strict)"
+    return 1
+  fi
+  return 0
+}
+
+main "$@"
