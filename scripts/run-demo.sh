@@ -75,7 +75,7 @@ Examples:
 Exits with the program's exit code (two-process: the frontend's): 0 every job
 verified, 1 a job failed, 2 bad flags (or an unknown MODE), 3 environment (e.g. no
 hugepages; also when the backend cannot start), 4 --timeout-ms expired, 5 the backend
-died mid-run; 130/143 when interrupted by SIGINT/SIGTERM.
+died mid-run; 130/143/129 when interrupted by SIGINT/SIGTERM/SIGHUP.
 EOF
 }
 
@@ -227,13 +227,14 @@ remove_leftovers() {
   rm -f -- "${HUGEPAGES_DIR}/$1map_"*
 }
 
-# Runs on every exit (success, failure, SIGINT, SIGTERM): stops what the demo
-# started, the frontend before the backend it uses, and removes the
-# instance's files. Idempotent.
+# Runs on every exit (success, failure, SIGINT, SIGTERM, SIGHUP): stops what
+# the demo started, the frontend before the backend it uses, and removes the
+# instance's files. Idempotent. (A terminal's Ctrl-C also reaches the backend,
+# which then begins its own graceful stop; stop_child copes with either.)
 cleanup() {
   local -r status=$?
   # A second Ctrl-C must not cut the cleanup short (it is bounded anyway).
-  trap '' INT TERM
+  trap '' INT TERM HUP
   if [[ -n ${FRONTEND_PID} ]]; then
     stop_child "${FRONTEND_PID}" offload-frontend
     log "stopped offload-frontend (pid ${FRONTEND_PID}, exit status ${STOPPED_STATUS})"
@@ -363,6 +364,7 @@ demo_two_process() {
 
   trap 'on_signal INT 130' INT
   trap 'on_signal TERM 143' TERM
+  trap 'on_signal HUP 129' HUP
 
   install_deps
   step "hugepages" \

@@ -135,6 +135,10 @@ interrupt_demo() {
   interrupt_demo TERM 143
 }
 
+@test "SIGHUP to the script mid-run (its terminal closed): exit 129, nothing left" {
+  interrupt_demo HUP 129
+}
+
 @test "run-demo.sh threadsim --jobs 4 --delay-ms 5 verifies every job and exits 0" {
   run -0 --separate-stderr bounded 560 "${DEMO}" threadsim --jobs 4 --delay-ms 5
 
