@@ -427,6 +427,13 @@ void clean_stale_instance(const std::string& instance) {
 
 int run(const BackendOptions& opts) {
   setup_logging("backend", opts.log_level);
+  // Every job of every frontend hands the backend its eventfd.
+  constexpr std::size_t kFdsNeeded = std::size_t{proto::kMaxFrontends} * (proto::kMaxJobsPerFrontend + 2) + 256;
+  try {
+    ensure_fd_limit(kFdsNeeded);
+  } catch (const EnvironmentError& e) {
+    spdlog::warn("{}: frontends with many jobs may be refused", e.what());
+  }
   clean_stale_instance(opts.instance);
   dpdk::require_hugepages();
   {
