@@ -248,8 +248,10 @@ _instances_list() {
 
 # register_instance INSTANCE: teardown removes what INSTANCE leaves behind.
 register_instance() {
-  [[ $1 =~ ^[A-Za-z0-9._-]+$ ]] || {
-    echo "refusing instance name '$1': it becomes a path under ${DPDK_RUNTIME_ROOT} and ${HUGEPAGES_DIR}" >&2
+  # The programs' own rule (lib/src/dpdk/instance.cpp); it also keeps "..",
+  # "/" and globs out of the paths that teardown removes.
+  [[ $1 =~ ^[A-Za-z0-9_-]{1,32}$ ]] || {
+    echo "refusing instance name '$1': 1 to 32 letters, digits, '-' or '_' (it becomes a path that teardown removes)" >&2
     return 1
   }
   local -r list=$(_instances_list)
