@@ -61,6 +61,8 @@ constexpr std::uint64_t kNarrated = 32;
 constexpr unsigned kSpinRounds = 2048;
 constexpr std::uint64_t kHousekeepingNs = 1'000'000;
 constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
+// How long a stopping backend waits for attached frontends to let go.
+constexpr std::uint64_t kStopGraceNs = 1'000'000'000;
 
 Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
 
@@ -164,22 +166,47 @@ public:
   }
 
   void shutdown() {
-    const auto inflight = device_.size();
+    const auto on_device = device_.size();
     // Jobs still waiting hear "dropped" now rather than discovering later
     // that the backend is gone.
     device_.drain([this](const InFlight& f) {
       FrontendSlot& slot = registry_.slot(f.frontend_id);
-      if (!owner_alive(slot, f)) return;
-      proto::status_ref(*f.request).store(static_cast<std::int32_t>(proto::Status::Dropped), std::memory_order_release);
-      notify(slot, *f.request);
+      if (owner_alive(slot, f)) drop(slot, *f.request);
     });
     ring_doorbells();
+    // A grace period in which whatever frontends still send is answered
+    // "dropped" too and they unregister: a frontend that hears "dropped"
+    // stops using the pools, which are freed only after this. Sweeping a
+    // live frontend here would hand its buffers back twice.
+    const std::uint64_t grace_end = monotonic_ns() + kStopGraceNs;
+    std::array<void*, kBurst> burst{};
+    while (registry_.attached_count() != 0 && monotonic_ns() < grace_end) {
+      for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+        FrontendSlot& slot = registry_.slot(id);
+        if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
+        const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
+        for (unsigned i = 0; i < n; ++i) {
+          if (!proto::is_pool_element(request_buffers_, reinterpret_cast<std::uint64_t>(burst[i]))) continue;
+          auto* r = static_cast<proto::Request*>(burst[i]);
+          const proto::RequestCheck check{id, slot.generation.load(std::memory_order_relaxed), slot.max_jobs,
+                                          payload_buffers_};
+          if (proto::validate_request(*r, check) == nullptr) drop(slot, *r);
+        }
+      }
+      ring_doorbells();
+      housekeeping(monotonic_ns());  // frontends that unregistered or exited
+      const timespec nap{0, 1'000'000};
+      ::nanosleep(&nap, nullptr);
+    }
     registry_.uninstall();
-    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id)
-      if (registry_.slot(id).state.load(std::memory_order_acquire) != SlotState::Free)
-        detach(id, "the backend is stopping");
-    spdlog::info("stopping: served {} request(s), rejected {}, dropped {} in flight; uptime {:.1f} s",
-                 counters_.served.load(), counters_.rejected.load(), inflight,
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+      FrontendSlot& slot = registry_.slot(id);
+      if (slot.state.load(std::memory_order_acquire) == SlotState::Free) continue;
+      spdlog::warn("frontend {} is still attached as the backend stops: it will find the backend gone", id);
+      registry_.release(slot);
+    }
+    spdlog::info("stopping: served {} request(s), rejected {}, dropped {} ({} were on the device); uptime {:.1f} s",
+                 counters_.served.load(), counters_.rejected.load(), dropped_, on_device,
                  static_cast<double>(monotonic_ns() - started_ns_) / 1e9);
   }
 
@@ -240,6 +267,12 @@ private:
                 "notified it ({})",
                 f.frontend_id, r.job_id, r.seq, r.payload_len, transform_name(transform_of(r.op)),
                 static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6, proto::notify_mode_name(slot.notify));
+  }
+
+  void drop(FrontendSlot& slot, proto::Request& r) {
+    proto::status_ref(r).store(static_cast<std::int32_t>(proto::Status::Dropped), std::memory_order_release);
+    notify(slot, r);
+    ++dropped_;
   }
 
   void notify(FrontendSlot& slot, proto::Request& r) {
@@ -391,6 +424,7 @@ private:
   UniqueFd wakeup_;  // signalled by the register action: ends an idle nap
   std::uint64_t started_ns_;
   std::uint64_t last_housekeeping_ns_ = 0;
+  std::uint64_t dropped_ = 0;
 };
 
 void write_ready_file(const std::string& instance) {

@@ -241,6 +241,13 @@ std::uint32_t FrontendRegistry::active_count() const noexcept {
   return n;
 }
 
+std::uint32_t FrontendRegistry::attached_count() const noexcept {
+  std::uint32_t n = 0;
+  for (const auto& slot : slots_)
+    if (slot.state.load(std::memory_order_acquire) != SlotState::Free) ++n;
+  return n;
+}
+
 int peer_pid(std::string_view peer) noexcept {
   const auto at = peer.rfind("mp_socket_");
   if (at == std::string_view::npos) return 0;

@@ -62,6 +62,8 @@ public:
   void release(FrontendSlot& slot) noexcept;
 
   std::uint32_t active_count() const noexcept;
+  // Slots not Free: registering, active or closing.
+  std::uint32_t attached_count() const noexcept;
 
 private:
   std::array<FrontendSlot, proto::kMaxFrontends> slots_;

@@ -39,6 +39,11 @@ public:
 
   [[nodiscard]] bool backend_alive() const;
 
+  // Once a request came back "dropped" the backend is stopping and will
+  // free its pools: from then on nothing is taken from or put into them.
+  void mark_backend_stopping() noexcept { backend_stopping_ = true; }
+  [[nodiscard]] bool backend_stopping() const noexcept { return backend_stopping_; }
+
   std::uint16_t frontend_id() const noexcept { return frontend_id_; }
   std::uint32_t generation() const noexcept { return generation_; }
   rte_mempool* payload_pool() const noexcept { return payload_pool_; }
@@ -52,6 +57,7 @@ private:
   std::uint16_t frontend_id_ = 0;
   std::uint32_t generation_ = 0;
   bool registered_ = false;
+  bool backend_stopping_ = false;
   rte_mempool* payload_pool_ = nullptr;
   rte_mempool* request_pool_ = nullptr;
   rte_ring* requests_ = nullptr;

@@ -152,6 +152,7 @@ private:
   [[nodiscard]] bool walkthrough() const { return opts_.total == opts_.inflight && opts_.duration_s == 0.0; }
 
   void start_next(OffloadSlot& slot) {
+    if (link_.backend_stopping()) return;
     if (opts_.total != 0 && started_ >= opts_.total) return;
     if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
     ++started_;
@@ -202,6 +203,12 @@ private:
 
   void finish(OffloadSlot& slot) {
     if (!slot.start_error.empty()) slot.failure = slot.start_error;
+    if (link_.backend_stopping() && outcome_ == kExitOk) {
+      // The backend answered "dropped": it is stopping. No new requests; the
+      // jobs still out are failed now rather than left to time out.
+      outcome_ = kExitPeerLost;
+      end_early(fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
+    }
     if (slot.cancelled && !count_cancelled_as_failed_) return;
     if (slot.latency_ns != 0) summary_.latency.record(slot.latency_ns);
     if (slot.ret == 1) {

@@ -32,8 +32,9 @@ bool cancelled(const OffloadSlot& job) { return job.cancel.load(std::memory_orde
 // rte_mempool_get, waiting (without blocking the thread) while the pool is
 // empty: more jobs than buffers is backpressure, not failure.
 bool take(OffloadSlot& job, rte_mempool* pool, void** object) {
+  if (job.link->backend_stopping()) return false;
   while (rte_mempool_get(pool, object) != 0)
-    if (!retry_later() || cancelled(job)) return false;
+    if (!retry_later() || cancelled(job) || job.link->backend_stopping()) return false;
   return true;
 }
 
@@ -49,6 +50,11 @@ AwaitResult await_status(OffloadSlot& job) {
 }
 
 void give_back(OffloadSlot& job) {
+  if (job.link->backend_stopping()) {  // its pools are about to be freed
+    job.payload = nullptr;
+    job.request = nullptr;
+    return;
+  }
   if (job.payload != nullptr) rte_mempool_put(job.link->payload_pool(), job.payload);
   if (job.request != nullptr) {
     proto::magic_ref(*job.request).store(0, std::memory_order_release);  // no longer ours to reclaim
@@ -158,6 +164,7 @@ int offload_job_main(void* args) {
   if (r.frontend_id != link.frontend_id() || r.job_id != job.job_id || r.seq != job.seq)
     return fail(job, fmt::format("woken with a response that is not its own (frontend {}, job {}, seq {})",
                                  r.frontend_id, r.job_id, r.seq));
+  if (status == proto::Status::Dropped) link.mark_backend_stopping();
   if (status != proto::Status::Ok) return fail(job, fmt::format("the backend answered '{}'", proto::status_name(status)));
   const std::span<const std::uint8_t> result(static_cast<const std::uint8_t*>(job.payload), r.payload_len);
   job.device_ms = static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6;

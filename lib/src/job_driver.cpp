@@ -13,6 +13,10 @@ void JobDriver::start(JobSlot& slot) {
 }
 
 void JobDriver::step(JobSlot& slot) {
+  // Readiness reported for an idle slot is stale (e.g. a signal for a job
+  // that was cancelled): resuming it would start a new job from a null
+  // ASYNC_JOB*. Only start() begins jobs.
+  if (!slot.busy) return;
   switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_fn_, &slot)) {
     case StepResult::Paused:
       epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
@@ -41,8 +45,7 @@ void JobDriver::finished(JobSlot& slot) {
 void JobDriver::run_retries() {
   std::deque<JobSlot*> due;
   due.swap(retry_);
-  for (JobSlot* slot : due)
-    if (slot->busy) step(*slot);
+  for (JobSlot* slot : due) step(*slot);
 }
 
 void JobDriver::poll(int wait_ms) {
