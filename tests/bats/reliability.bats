@@ -1,0 +1,292 @@
+#!/usr/bin/env bats
+# Reliability and security of the two-process offload (issue 5): a frontend
+# SIGKILLed mid-run, hostile requests, backpressure, a protocol version
+# mismatch and device engines.
+# Every test runs its own instance (DPDK --file-prefix), ends with
+# assert_no_leftovers, and teardown stops and removes what a failed test left.
+# A killed backend is covered by two_process.bats.
+# Not here yet: 8 frontends at once, and fair service beside a greedy one.
+# Both tests are written but held back: they stall when frontends, all on
+# lcore 0, spin in the shared mempool's MP/MC ring, which is not
+# preemption-safe (a fix, or a decision to keep them failing, comes first).
+
+load 'test_helper/common-setup'
+
+setup_file() {
+  export BATS_TEST_TIMEOUT=60
+  common_setup_file
+  require_executable "${BACKEND}"
+  require_executable "${FRONTEND}"
+  [[ -d ${HUGEPAGES_DIR} ]] || {
+    echo "no hugetlbfs at ${HUGEPAGES_DIR}: run scripts/setup-hugepages.sh" >&2
+    return 1
+  }
+}
+
+setup() {
+  INSTANCE=$(unique_instance)
+}
+
+teardown() {
+  common_teardown
+}
+
+# How long a frontend started in the background may live (the ones here are
+# SIGKILLed within seconds): short enough that a stuck one is stopped, and
+# teardown done, well within BATS_TEST_TIMEOUT.
+FRONTEND_BOUND_S=25
+
+# The pools are full and nobody is attached: every request buffer and payload
+# buffer is back (jq filter over --stats).
+POOLS_FULL='.mempool_size > 0 and .mempool_available == .mempool_size
+  and .msg_pool_size > 0 and .msg_pool_available == .msg_pool_size
+  and .frontends == 0 and .inflight == 0'
+
+# run_frontend STATUS ARGS...: runs offload-frontend --instance $INSTANCE
+# ARGS... (bounded) and expects exit STATUS; stdout in output, log in stderr.
+run_frontend() {
+  local -r expected=$1
+  shift
+  run "-${expected}" --separate-stderr bounded 30 "${FRONTEND}" --instance "${INSTANCE}" "$@"
+}
+
+# start_frontend NAME ARGS...: starts offload-frontend --instance $INSTANCE
+# ARGS... in the background (see start_bounded: NAME.out, NAME.log, STARTED_PID).
+start_frontend() {
+  local -r name=$1
+  shift
+  start_bounded "${name}" "${FRONTEND_BOUND_S}" "${FRONTEND}" --instance "${INSTANCE}" "$@"
+}
+
+# assert_all_verified N: the last run's JSON summary reports N jobs, all ok.
+assert_all_verified() {
+  assert_equal "${#lines[@]}" 1
+  assert_json ".program == \"frontend\" and .jobs == $1 and .ok == $1 and .failed == 0 and .pending == 0"
+}
+
+# stats: the backend's counters as JSON in output.
+stats() {
+  run_frontend 0 --stats
+  assert_json ".instance == \"${INSTANCE}\""
+}
+
+# stats_match FILTER: true when the backend's counters satisfy the jq FILTER
+# (for wait_until; it leaves output alone).
+stats_match() {
+  local json
+  json=$(bounded 10 "${FRONTEND}" --instance "${INSTANCE}" --stats 2>/dev/null) || return 1
+  jq -e "$1" <<<"${json}" >/dev/null 2>&1
+}
+
+# stats_now: the backend's counters, or why there are none (for failure messages).
+stats_now() {
+  bounded 5 "${FRONTEND}" --instance "${INSTANCE}" --stats 2>&1 || echo "(--stats failed with status $?)"
+}
+
+# assert_backend_alive: the backend start_backend started last still runs.
+assert_backend_alive() {
+  pid_alive "${BACKEND_PID}" || fail "offload-backend (pid ${BACKEND_PID}) is gone"
+}
+
+# assert_backend_logged REGEX [COUNT]: the backend's log has a line matching
+# the ERE (exactly COUNT of them when given).
+assert_backend_logged() {
+  local -r count=$(grep -cE -- "$1" "${BACKEND_LOG}" || true)
+  if [[ -n ${2:-} ]]; then
+    ((count == $2)) || fail "the backend logged ${count} line(s) matching '$1', not $2"
+  else
+    ((count > 0)) || fail "the backend logged no line matching '$1'"
+  fi
+}
+
+# verify_and_stop: a normal frontend still verifies, the pools are full, the
+# backend stops cleanly and nothing of the instance remains.
+verify_and_stop() {
+  run_frontend 0 --jobs 16 --json
+  assert_all_verified 16
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# ---------------------------------------------------------------------------
+# A frontend dies
+
+# frontend_killed_mid_run MODE: a frontend (--notify MODE) SIGKILLed while the
+# backend serves it; within 2 s the backend has every buffer back and the
+# frontend's slot free, and serves the next frontend.
+frontend_killed_mid_run() {
+  local -r mode=$1
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  start_frontend victim --inflight 256 --total 100000000 --notify "${mode}" --json
+  local -r victim_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.served > 0 and .frontends == 1' || fail "the frontend was never served"
+  local victim_pid
+  victim_pid=$(child_pid "${victim_timeout_pid}") || fail "no frontend under its timeout"
+  pid_alive "${victim_pid}" || fail "the frontend exited before it was killed"
+  # It holds request buffers right now: 256 jobs in flight, 1 ms each.
+  stats
+  assert_json '.mempool_available < .mempool_size and .msg_pool_available < .msg_pool_size'
+
+  local -r killed_at=$(now_us)
+  kill -KILL "${victim_pid}"
+  wait_until 2 stats_match "${POOLS_FULL}" ||
+    fail "2 s after the SIGKILL the backend still misses buffers or keeps the slot: $(stats_now)"
+  local -r elapsed_us=$(($(now_us) - killed_at))
+  ((elapsed_us < 2000000)) || fail "the pools were full only ${elapsed_us} us after the SIGKILL"
+  reap_tracked 5 "${victim_timeout_pid}" || fail "the killed frontend's timeout did not exit"
+  assert_equal "${EXIT_STATUS}" 137
+  assert_backend_logged 'frontend [0-9]+ detached \(its process exited\): [0-9]+ request buffer\(s\) it held reclaimed' 1
+  assert_backend_alive
+
+  verify_and_stop
+}
+
+@test "a frontend SIGKILLed mid-run (--notify eventfd): pools full and slot free within 2 s; the next one verifies" {
+  frontend_killed_mid_run eventfd
+}
+
+@test "a frontend SIGKILLed mid-run (--notify callback): pools full and slot free within 2 s; the next one verifies" {
+  frontend_killed_mid_run callback
+}
+
+@test "a frontend SIGKILLed mid-run (--notify coalesced): pools full and slot free within 2 s; the next one verifies" {
+  frontend_killed_mid_run coalesced
+}
+
+# ---------------------------------------------------------------------------
+# Hostile and bad input
+
+# hostile_request KIND STATUS FRONTEND_REGEX BACKEND_REGEX: 4 jobs, job 0's
+# first request made hostile by --inject-fault KIND. The frontend exits
+# STATUS and logs a line matching FRONTEND_REGEX; the backend rejects exactly
+# that request (one line matching BACKEND_REGEX, rejected == 1), serves the 3
+# others, survives, has all its buffers back and serves the next frontend.
+hostile_request() {
+  local -r kind=$1 expected_status=$2 frontend_says=$3 backend_says=$4
+  start_backend "${INSTANCE}" --delay-ms 1
+  stats
+  assert_json '.rejected == 0'
+
+  # A job whose request the backend cannot attribute is never woken: the
+  # frontend's --timeout-ms ends the run (exit 4).
+  run_frontend "${expected_status}" --jobs 4 --inject-fault "${kind}" --timeout-ms 1500 --json
+  with_stderr assert_line --regexp "job 0: sending a hostile request on purpose \(--inject-fault ${kind}\)"
+  with_stderr assert_line --regexp "${frontend_says}"
+  assert_json '.jobs == 4 and .ok == 3'
+  if ((expected_status == 4)); then
+    assert_json '.failed == 0 and .pending == 1'
+  else
+    assert_json '.failed == 1 and .pending == 0'
+  fi
+
+  assert_backend_alive
+  assert_backend_logged "${backend_says}" 1
+  assert_backend_logged 'rejected request|dropped a ring entry' 1
+  stats
+  assert_json '.rejected == 1 and .served == 3'
+  assert_json "${POOLS_FULL}"
+
+  verify_and_stop
+}
+
+@test "hostile request: payload-outside-pool is rejected ('bad request', exit 1); the backend keeps serving" {
+  hostile_request payload-outside-pool 1 "job 0: FAILED: the backend answered 'bad request'" \
+    'frontend [0-9]+ job 0: rejected request: .*pool'
+}
+
+@test "hostile request: payload-too-long is rejected ('bad request', exit 1); the backend keeps serving" {
+  hostile_request payload-too-long 1 "job 0: FAILED: the backend answered 'bad request'" \
+    'frontend [0-9]+ job 0: rejected request: .*length'
+}
+
+@test "hostile request: bad-magic is rejected ('bad request', exit 1); the backend keeps serving" {
+  hostile_request bad-magic 1 "job 0: FAILED: the backend answered 'bad request'" \
+    'frontend [0-9]+ job 0: rejected request: .*magic'
+}
+
+@test "hostile request: foreign-frontend is rejected (job 0 FAILED, exit 1); the backend keeps serving" {
+  hostile_request foreign-frontend 1 'job 0: FAILED: ' \
+    'frontend [0-9]+ job 0: rejected request: .*frontend'
+}
+
+@test "hostile request: bad-job-id is rejected (job 0 never told: exit 4 at --timeout-ms); the backend keeps serving" {
+  hostile_request bad-job-id 4 'timed out after 1500 ms: 1 job\(s\) (were )?outstanding \(jobs 0\)' \
+    'frontend [0-9]+ job [0-9]+: rejected request: .*job id'
+}
+
+@test "hostile request: not-a-request is dropped untouched (exit 4 at --timeout-ms); the backend keeps serving" {
+  hostile_request not-a-request 4 'timed out after 1500 ms: 1 job\(s\) (were )?outstanding \(jobs 0\)' \
+    'frontend [0-9]+: dropped a ring entry that is not a request buffer'
+}
+
+@test "backpressure: 256 jobs on a 64-buffer pool all verify (jobs wait for buffers)" {
+  start_backend "${INSTANCE}" --delay-ms 1 --pool-size 64
+
+  run_frontend 0 --inflight 256 --total 5000 --json
+  assert_all_verified 5000
+  # 5000 requests through 64 buffers held >= 1 ms each: >= 78 ms.
+  assert_json '.wall_s >= 0.075'
+
+  stats
+  assert_json '.mempool_size == 64 and .msg_pool_size == 64 and .served == 5000'
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "backpressure: 256 jobs on an 8-slot request ring all verify (a full ring is retried)" {
+  start_backend "${INSTANCE}" --delay-ms 1 --queue-depth 8
+
+  run_frontend 0 --inflight 256 --total 5000 --json
+  assert_all_verified 5000
+  with_stderr assert_line --regexp 'requests go on ring [^ ]+ \(capacity 8\)'
+
+  stats
+  assert_json '.served == 5000'
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "protocol version mismatch: the frontend is refused with exit 3 naming both versions; the backend keeps serving" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 3 --jobs 4 --protocol-version 9 --json
+  assert_output ''
+  with_stderr assert_line --regexp "the backend of instance '${INSTANCE}' speaks protocol version ([0-8]|[1-9][0-9]+), this frontend 9"
+  assert_backend_alive
+  assert_backend_logged 'refused a frontend registration.*protocol version' 1
+  stats
+  assert_json '.served == 0'
+
+  verify_and_stop
+}
+
+# ---------------------------------------------------------------------------
+# Device engines
+
+@test "--engines 2 --delay-ms 50: 8 jobs verify and take 4 rounds (wall_s >= 0.19)" {
+  start_backend "${INSTANCE}" --engines 2 --delay-ms 50
+
+  run_frontend 0 --jobs 8 --json
+  assert_all_verified 8
+  assert_json '.wall_s >= 0.19'
+  assert_json '.latency_us.max >= 190000'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "unlimited engines (default) --delay-ms 50: 8 jobs verify in one round (wall_s < 0.15)" {
+  start_backend "${INSTANCE}" --delay-ms 50
+
+  run_frontend 0 --jobs 8 --json
+  assert_all_verified 8
+  assert_json '.wall_s < 0.15'
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
