@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -23,6 +24,15 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
       std::to_string(config.lcore),
       "--log-level=" + config.eal_log_level,
   };
+#if defined(__SANITIZE_ADDRESS__)
+  // DPDK's default base address (4 GiB) lies in ASan's shadow gap, so an
+  // ASan primary maps its memory wherever the kernel puts it, and a
+  // secondary, which must map at the same addresses, then often finds
+  // something of its own there. A fixed address far above both avoids it.
+  const bool has_base = std::any_of(config.extra_args.begin(), config.extra_args.end(),
+                                    [](const std::string& a) { return a.rfind("--base-virtaddr", 0) == 0; });
+  if (config.role == ProcessRole::Primary && !has_base) args.emplace_back("--base-virtaddr=0x200000000000");
+#endif
   args.insert(args.end(), config.extra_args.begin(), config.extra_args.end());
   return args;
 }
