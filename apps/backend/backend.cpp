@@ -67,16 +67,25 @@ constexpr std::uint64_t kStopGraceNs = 1'000'000'000;
 Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
 
 MempoolPtr create_pool(const char* name, std::uint32_t count, std::uint32_t element_size) {
+  const auto fail = [&](const char* step) {
+    return EnvironmentError(fmt::format("cannot create mempool {} ({} x {} bytes): {} failed: {}; reserve more "
+                                        "hugepages (scripts/setup-hugepages.sh --pages N) or lower --pool-size",
+                                        name, count, element_size, step, rte_strerror(rte_errno)));
+  };
   // No per-lcore cache: a secondary that dies must not take objects with it
   // in a cache nobody can see, and every get/put must be counted exactly.
+  MempoolPtr pool(rte_mempool_create_empty(name, count, element_size, 0, 0, static_cast<int>(rte_socket_id()), 0));
+  if (!pool) throw fail("rte_mempool_create_empty");
+  // Many frontends, often more processes than cores, share these pools. A
+  // classic MP/MC ring makes every other process spin while one that was
+  // preempted in the middle of a get/put is off the CPU (lock-waiter
+  // preemption: with 8 frontends on one core, runs stalled). The RTS ring
+  // lets the others go on.
+  if (rte_mempool_set_ops_byname(pool.get(), "ring_mt_rts", nullptr) != 0) throw fail("selecting the ring_mt_rts ops");
+  if (rte_mempool_populate_default(pool.get()) < 0) throw fail("rte_mempool_populate_default");
   // Objects start zeroed: an untagged request (magic 0) is never reclaimed.
-  auto zero = [](rte_mempool* mp, void*, void* obj, unsigned) { std::memset(obj, 0, mp->elt_size); };
-  MempoolPtr pool(rte_mempool_create(name, count, element_size, 0, 0, nullptr, nullptr, zero, nullptr,
-                                     static_cast<int>(rte_socket_id()), 0));
-  if (!pool)
-    throw EnvironmentError(fmt::format("cannot create mempool {} ({} x {} bytes): {}; reserve more hugepages "
-                                       "(scripts/setup-hugepages.sh --pages N) or lower --pool-size",
-                                       name, count, element_size, rte_strerror(rte_errno)));
+  rte_mempool_obj_iter(
+      pool.get(), [](rte_mempool* mp, void*, void* obj, unsigned) { std::memset(obj, 0, mp->elt_size); }, nullptr);
   return pool;
 }
 
