@@ -16,6 +16,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -63,6 +68,8 @@ constexpr std::uint64_t kHousekeepingNs = 1'000'000;
 constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
 // How long a stopping backend waits for attached frontends to let go.
 constexpr std::uint64_t kStopGraceNs = 1'000'000'000;
+// How long everything after the serving loop may take (grace included).
+constexpr std::chrono::seconds kCleanupBound{5};
 
 Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
 
@@ -436,6 +443,44 @@ private:
   std::uint64_t dropped_ = 0;
 };
 
+// Bounds the backend's teardown. A frontend killed in the middle of a
+// mempool get/put leaves the shared ring's head and tail apart for good;
+// freeing that pool then never returns. Rather than hang, the watchdog says
+// why, removes the instance's files and ends the process.
+class CleanupWatchdog {
+public:
+  CleanupWatchdog(std::string instance, std::chrono::seconds bound)
+      : instance_(std::move(instance)), thread_([this, bound] { watch(bound); }) {}
+  CleanupWatchdog(const CleanupWatchdog&) = delete;
+  CleanupWatchdog& operator=(const CleanupWatchdog&) = delete;
+  ~CleanupWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+private:
+  void watch(std::chrono::seconds bound) {
+    std::unique_lock lock(mutex_);
+    if (cv_.wait_for(lock, bound, [this] { return done_; })) return;
+    spdlog::error("stopping did not finish within {} s: a frontend that died inside a mempool get/put has left a "
+                  "shared ring inconsistent; exiting without freeing it",
+                  bound.count());
+    dpdk::remove_runtime_dir(instance_);
+    dpdk::remove_hugepage_files(instance_);
+    std::_Exit(kExitInternal);
+  }
+
+  std::string instance_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 void write_ready_file(const std::string& instance) {
   const std::string path = dpdk::ready_file(instance);
   const std::string tmp = path + ".tmp";
@@ -479,6 +524,7 @@ int run(const BackendOptions& opts) {
   }
   clean_stale_instance(opts.instance);
   dpdk::require_hugepages();
+  std::optional<CleanupWatchdog> watchdog;
   {
     // The registry outlives the EAL: rte_mp actions may still be running on
     // DPDK's mp thread until rte_eal_cleanup() has stopped it.
@@ -495,12 +541,14 @@ int run(const BackendOptions& opts) {
                    opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines), opts.queue_depth,
                    opts.pool_size, proto::kPayloadBufferBytes, opts.instance);
       backend.serve();
+      watchdog.emplace(opts.instance, kCleanupBound);
       backend.shutdown();
     }
   }
   // The EAL leaves its runtime files behind; nothing of the instance should.
   const int files = dpdk::remove_runtime_dir(opts.instance);
   const int pages = dpdk::remove_hugepage_files(opts.instance);
+  watchdog.reset();
   spdlog::info("stopped cleanly: removed {} ({} entries) and {} leftover hugepage file(s)", dpdk::runtime_dir(opts.instance),
                files, pages);
   return kExitOk;
