@@ -8,6 +8,7 @@
 #include "eventfd_pingpong.hpp"
 #include "offload/exit_codes.hpp"
 #include "ring_pingpong.hpp"
+#include "sleep_overshoot.hpp"
 #include "syscall_cost.hpp"
 
 namespace offload::microbench {
@@ -18,6 +19,10 @@ namespace {
 constexpr std::uint64_t kPipelinedPerIteration = 20;
 constexpr std::uint64_t kIterationsPerEventfdTrip = 20;
 constexpr std::uint64_t kMinEventfdTrips = 100;
+// The nap of an idle callback-mode frontend (frontend.cpp's poll_completions).
+constexpr double kNapUs = 20.0;
+constexpr std::uint64_t kIterationsPerNap = 500;
+constexpr std::uint64_t kMinNaps = 100;
 }  // namespace
 
 Results measure(const MicrobenchOptions& opts) {
@@ -33,6 +38,9 @@ Results measure(const MicrobenchOptions& opts) {
   r.async_cycle_ns = measure_async_cycle_ns(opts.iterations);
   r.syscall_ns = measure_syscall_ns(opts.iterations);
   r.eventfd_write_read_ns = measure_eventfd_write_read_ns(opts.iterations);
+  r.nap_requested_us = kNapUs;
+  r.naps = std::max(opts.iterations / kIterationsPerNap, kMinNaps);
+  r.nap_actual_us = measure_nanosleep_us(kNapUs, r.naps);
 
   r.ring_round_trips = opts.iterations;
   r.ring_pipelined_msgs = opts.iterations * kPipelinedPerIteration;

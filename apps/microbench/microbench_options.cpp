@@ -11,7 +11,8 @@ void define_options(CLI::App& app, MicrobenchOptions& opts) {
       "  one rte_ring round trip between two processes that busy-poll (one message in flight),\n"
       "  and the message rate with many in flight (rings on plain shared memory, no EAL);\n"
       "  one eventfd wake between two processes that block in epoll_wait (round trip / 2);\n"
-      "  one eventfd write + read with nobody waiting, and one system call (getppid).\n"
+      "  one eventfd write + read with nobody waiting, one system call (getppid), and how long\n"
+      "  a 20 us nanosleep really takes (what an idle poller's nap costs).\n"
       "The cross-process measurements fork a child; parent and child are pinned to --cpus.\n\n"
       "Exit codes: 0 measured, 2 bad flags, 3 environment (e.g. a CPU of --cpus unavailable),\n"
       "70 a measurement went wrong (e.g. the child stopped answering).");

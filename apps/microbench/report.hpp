@@ -23,6 +23,9 @@ struct Results {
   std::uint64_t eventfd_round_trips = 0;
   double eventfd_write_read_ns = 0.0;
   double syscall_ns = 0.0;
+  double nap_requested_us = 0.0;
+  double nap_actual_us = 0.0;
+  std::uint64_t naps = 0;
 };
 
 // One line, no trailing newline.
