@@ -371,13 +371,16 @@ print_costs() {
     "  eventfd wake across processes            \(f(.eventfd_wake_us; 1)) us (epoll_wait ping-pong, round trip \(f(.eventfd_round_trip_us; 1)) us / 2)",
     "  eventfd write + read, nobody waiting     \(f(.eventfd_write_read_ns; 0)) ns",
     "  one syscall (getppid)                    \(f(.syscall_ns; 0)) ns",
+    "  nanosleep(\(f(.nap_requested_us; 0)) us) really takes            \(f(.nap_actual_us; 1)) us (default timer slack)",
     "What they bound:",
     "  - frontend CPU per job >= one ASYNC cycle: at most \(f(1000 / .async_cycle_ns; 1)) M jobs/s per frontend core",
     "  - J=1, D=0, neither side asleep: a request >= one ring round trip (\(f(.ring_round_trip_ns / 1000; 2)) us)",
     "  - a request whose frontend was asleep pays a wake on top (\(f(.eventfd_wake_us; 1)) us)",
     "  - eventfd mode: per job one eventfd write (backend) + read (frontend) >= \(f(.eventfd_write_read_ns; 0)) ns of syscalls, plus epoll_wait",
     "  - coalesced/callback: one doorbell (or none) per burst; the rings alone allow \(f(.ring_pipelined_msgs_per_s / 1e6; 0)) M/s",
-    "  - D > 0: Little\u0027s law, throughput <= J / D"' <<<"${json}"
+    "  - an idle poller that naps wakes late: a backend sleeping until a deadline, a callback-mode",
+    "    frontend napping \(f(.nap_requested_us; 0)) us between polls, each adds up to \(f(.nap_actual_us - .nap_requested_us; 0)) us",
+    "  - D > 0: Little\u0027s law, throughput <= J / D; the lateness above lowers the share of J/D reached"' <<<"${json}"
 }
 
 print_table() {
