@@ -9,25 +9,7 @@
 # classic MP/MC rings (lock-waiter preemption); they pass on RTS rings.
 
 load 'test_helper/common-setup'
-
-setup_file() {
-  export BATS_TEST_TIMEOUT=60
-  common_setup_file
-  require_executable "${BACKEND}"
-  require_executable "${FRONTEND}"
-  [[ -d ${HUGEPAGES_DIR} ]] || {
-    echo "no hugetlbfs at ${HUGEPAGES_DIR}: run scripts/setup-hugepages.sh" >&2
-    return 1
-  }
-}
-
-setup() {
-  INSTANCE=$(unique_instance)
-}
-
-teardown() {
-  common_teardown
-}
+load 'test_helper/two-process'
 
 # How long a frontend started in the background may live: the longest run
 # here (the greedy one) takes about 5 s. Short enough that a stuck one is
@@ -40,14 +22,6 @@ POOLS_FULL='.mempool_size > 0 and .mempool_available == .mempool_size
   and .msg_pool_size > 0 and .msg_pool_available == .msg_pool_size
   and .frontends == 0 and .inflight == 0'
 
-# run_frontend STATUS ARGS...: runs offload-frontend --instance $INSTANCE
-# ARGS... (bounded) and expects exit STATUS; stdout in output, log in stderr.
-run_frontend() {
-  local -r expected=$1
-  shift
-  run "-${expected}" --separate-stderr bounded 30 "${FRONTEND}" --instance "${INSTANCE}" "$@"
-}
-
 # start_frontend NAME ARGS...: starts offload-frontend --instance $INSTANCE
 # ARGS... in the background (see start_bounded: NAME.out, NAME.log, STARTED_PID).
 start_frontend() {
@@ -56,23 +30,11 @@ start_frontend() {
   start_bounded "${name}" "${FRONTEND_BOUND_S}" "${FRONTEND}" --instance "${INSTANCE}" "$@"
 }
 
-# assert_all_verified N: the last run's JSON summary reports N jobs, all ok.
-assert_all_verified() {
-  assert_equal "${#lines[@]}" 1
-  assert_json ".program == \"frontend\" and .jobs == $1 and .ok == $1 and .failed == 0 and .pending == 0"
-}
-
 # assert_json_in FILE FILTER: assert_json over FILE (a background frontend's stdout).
 assert_json_in() {
   local output
   output=$(<"$1")
   assert_json "$2"
-}
-
-# stats: the backend's counters as JSON in output.
-stats() {
-  run_frontend 0 --stats
-  assert_json ".instance == \"${INSTANCE}\""
 }
 
 # stats_match FILTER: true when the backend's counters satisfy the jq FILTER
