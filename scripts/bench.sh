@@ -31,8 +31,8 @@ readonly MICROBENCH_ITERATIONS_DEFAULT=1000000
 readonly MICROBENCH_ITERATIONS_QUICK=200000
 # offload-threadsim takes at most this many jobs (its --jobs range).
 readonly THREADSIM_MAX_JOBS=65536
-# Sizing assumes each request pays about this on top of D (a wake and the
-# ASYNC turn-around, see docs/PERFORMANCE.md).
+# Sizing assumes each request pays about this on top of D when D > 0 (a
+# wake or a late timer, see docs/PERFORMANCE.md).
 readonly OVERHEAD_MS=0.025
 
 readonly SOAK_TOTAL=10000000
@@ -88,7 +88,7 @@ its cells are done and on every exit path (SIGTERM, then SIGKILL after
 $((STOP_POLLS * 5 / 100)) s), with its runtime dir and hugepage files removed.
 Progress and logs go to stderr.
 
-  --quick      about 0.3 s of load per cell (about a minute in all) instead of
+  --quick      about 0.3 s of load per cell (well under a minute in all) instead of
                about ${CELL_S_DEFAULT} s; fewer microbenchmark iterations
   --soak       instead of 1-3: run ${SOAK_TOTAL} requests (${SOAK_NOTIFY}, J=${SOAK_J}, D=0) and
                sample the VmRSS of the frontend and the backend at the start (1 s
@@ -232,23 +232,26 @@ vm_rss_kb() {
 # Sizing
 
 # expected_rate KIND J D_MS: jobs/s to size a cell with: Little's law with a
-# per-request overhead, capped by the D=0 rates of the reference VM.
+# per-request overhead, capped by (a little under) the D=0 rates of the
+# reference VM when idle (docs/PERFORMANCE.md). On a busy machine the D=0
+# cells take longer.
 expected_rate() {
   local -r kind=$1 j=$2 d=$3
   local cap
   case ${kind}:${j} in
-    eventfd:1) cap=80000 ;;
-    eventfd:*) cap=250000 ;;
-    callback:1) cap=150000 ;;
-    callback:*) cap=600000 ;;
-    coalesced:1) cap=60000 ;;
-    coalesced:*) cap=800000 ;;
-    threadsim:1) cap=40000 ;;
+    eventfd:1) cap=350000 ;;
+    eventfd:*) cap=550000 ;;
+    callback:1) cap=600000 ;;
+    callback:*) cap=1500000 ;;
+    coalesced:1) cap=350000 ;;
+    coalesced:*) cap=1500000 ;;
+    threadsim:1) cap=30000 ;;
     threadsim:*) cap=100000 ;;
     *) die 70 "expected_rate: unknown kind ${kind}" ;;
   esac
+  # At D = 0 nobody sleeps and the cap alone applies.
   awk -v j="${j}" -v d="${d}" -v o="${OVERHEAD_MS}" -v cap="${cap}" \
-    'BEGIN { r = j * 1000 / (d + o); if (r > cap) r = cap; printf "%d\n", r }'
+    'BEGIN { r = cap; if (d > 0 && j * 1000 / (d + o) < r) r = j * 1000 / (d + o); printf "%d\n", r }'
 }
 
 # cell_total KIND J D_MS: requests for about CELL_S seconds, at least 10 per
