@@ -1,0 +1,67 @@
+#include "offload/grant_ledger.hpp"
+
+#include <algorithm>
+
+namespace offload {
+
+GrantLedger::GrantLedger(std::vector<std::uint64_t> request_objects, std::uint16_t owners)
+    : objects_(std::move(request_objects)), entries_(objects_.size()), held_(owners, 0) {}
+
+std::optional<std::uint32_t> GrantLedger::index_of(std::uint64_t address) const noexcept {
+  const auto it = std::lower_bound(objects_.begin(), objects_.end(), address);
+  if (it == objects_.end() || *it != address) return std::nullopt;
+  return static_cast<std::uint32_t>(it - objects_.begin());
+}
+
+bool GrantLedger::grant(std::uint32_t index, std::uint16_t owner, std::uint32_t generation,
+                        std::uint64_t payload) noexcept {
+  Entry& e = entries_[index];
+  if (e.owner != kNoOwner || owner >= held_.size()) return false;
+  e.owner = owner;
+  e.generation = generation;
+  e.payload = payload;
+  e.on_device = false;
+  ++e.ticket;
+  ++held_[owner];
+  ++granted_total_;
+  return true;
+}
+
+GrantLedger::Verdict GrantLedger::accept(std::uint32_t index, std::uint16_t owner, std::uint32_t generation,
+                                         std::uint32_t& ticket) noexcept {
+  Entry& e = entries_[index];
+  if (e.owner != owner || e.generation != generation) return Verdict::NotGranted;
+  if (e.on_device) return Verdict::OnDevice;
+  e.on_device = true;
+  ticket = ++e.ticket;
+  return Verdict::Ok;
+}
+
+bool GrantLedger::finish(std::uint32_t index, std::uint32_t ticket) noexcept {
+  Entry& e = entries_[index];
+  if (e.ticket != ticket || !e.on_device) return false;
+  e.on_device = false;
+  return true;
+}
+
+GrantLedger::Verdict GrantLedger::give_back(std::uint32_t index, std::uint16_t owner, std::uint32_t generation,
+                                            std::uint64_t& payload) noexcept {
+  const Entry& e = entries_[index];
+  if (e.owner != owner || e.generation != generation) return Verdict::NotGranted;
+  if (e.on_device) return Verdict::OnDevice;
+  payload = e.payload;
+  release(index);
+  return Verdict::Ok;
+}
+
+void GrantLedger::release(std::uint32_t index) noexcept {
+  Entry& e = entries_[index];
+  --held_[e.owner];
+  --granted_total_;
+  e.owner = kNoOwner;
+  e.on_device = false;
+  e.payload = 0;
+  ++e.ticket;
+}
+
+}  // namespace offload
