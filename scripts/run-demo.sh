@@ -388,17 +388,20 @@ demo_two_process() {
     "It creates the request and payload mempools and per-frontend rings, all named in one" \
     "shared header, lib/include/offload/protocol.hpp (the role of common.h in DPDK's" \
     "client_server_mp example, which seed 000 follows), and registers the rte_mp actions" \
-    "through which frontends attach (seed 004). Then it polls the rings: each request waits" \
-    "out the device latency (--delay-ms), gets the cipher applied, and its job's eventfd is" \
-    "written. Ready = its ready file names its pid (polled, at most ${READY_TIMEOUT_S} s)."
+    "through which frontends attach (seed 004). Only the backend takes from its pools: it" \
+    "grants each frontend request buffers on that frontend's own ring and takes them back." \
+    "Then it polls the rings: each request waits out the device latency (--delay-ms), gets" \
+    "the cipher applied, and its job's eventfd is written." \
+    "Ready = its ready file names its pid (polled, at most ${READY_TIMEOUT_S} s)."
   start_backend "${backend_args[@]}"
 
   step "offload-frontend, the DPDK secondary — OpenSSL ASYNC jobs (seeds 004, 002/003)" \
     "It attaches to the backend's shared memory by the same --instance, then registers over" \
     "rte_mp and passes every job's eventfd to the backend inside rte_mp messages (SCM_RIGHTS," \
     "at most 8 fds a message, each batch acknowledged): seed 004. Each job is an ASYNC_JOB" \
-    "run by ASYNC_start_job; it enqueues its request and ASYNC_pause_job()s, leaving the" \
-    "thread free for the next job; when the backend writes the job's eventfd, the epoll loop" \
+    "run by ASYNC_start_job; it takes a buffer the backend granted, enqueues its request" \
+    "and ASYNC_pause_job()s, leaving the thread free for the next job; when the backend" \
+    "writes the job's eventfd, the epoll loop" \
     "calls ASYNC_start_job again, the job resumes after its pause and verifies its own" \
     "response (seeds 002/003: start, pause, resume). N jobs overlap on the device." \
     "" \

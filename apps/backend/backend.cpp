@@ -17,10 +17,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -29,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "buffer_grants.hpp"
 #include "frontend_registry.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
@@ -38,11 +36,11 @@
 #include "offload/exit_codes.hpp"
 #include "offload/logging.hpp"
 #include "offload/unique_fd.hpp"
+#include "offload/watchdog.hpp"
 
 namespace offload::backend {
 namespace {
 
-using dpdk::MempoolPtr;
 using dpdk::RingPtr;
 
 std::atomic<bool> g_stop{false};
@@ -69,60 +67,31 @@ constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
 // How long a stopping backend waits for attached frontends to let go.
 constexpr std::uint64_t kStopGraceNs = 1'000'000'000;
 // How long everything after the serving loop may take (grace included).
-constexpr std::chrono::seconds kCleanupBound{5};
+constexpr std::chrono::milliseconds kCleanupBound{5000};
 
 Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
 
-MempoolPtr create_pool(const char* name, std::uint32_t count, std::uint32_t element_size) {
-  const auto fail = [&](const char* step) {
-    return EnvironmentError(fmt::format("cannot create mempool {} ({} x {} bytes): {} failed: {}; reserve more "
-                                        "hugepages (scripts/setup-hugepages.sh --pages N) or lower --pool-size",
-                                        name, count, element_size, step, rte_strerror(rte_errno)));
-  };
-  // No per-lcore cache: a secondary that dies must not take objects with it
-  // in a cache nobody can see, and every get/put must be counted exactly.
-  MempoolPtr pool(rte_mempool_create_empty(name, count, element_size, 0, 0, static_cast<int>(rte_socket_id()), 0));
-  if (!pool) throw fail("rte_mempool_create_empty");
-  // Many frontends, often more processes than cores, share these pools. A
-  // classic MP/MC ring makes every other process spin while one that was
-  // preempted in the middle of a get/put is off the CPU (lock-waiter
-  // preemption: with 8 frontends on one core, runs stalled). The RTS ring
-  // lets the others go on.
-  if (rte_mempool_set_ops_byname(pool.get(), "ring_mt_rts", nullptr) != 0) throw fail("selecting the ring_mt_rts ops");
-  if (rte_mempool_populate_default(pool.get()) < 0) throw fail("rte_mempool_populate_default");
-  // Objects start zeroed: an untagged request (magic 0) is never reclaimed.
-  rte_mempool_obj_iter(
-      pool.get(), [](rte_mempool* mp, void*, void* obj, unsigned) { std::memset(obj, 0, mp->elt_size); }, nullptr);
-  return pool;
-}
-
 RingPtr create_ring(const std::string& name, std::uint32_t count) {
-  // One producer and one consumer per ring: the frontend's thread and this loop.
+  // One producer and one consumer per ring: a frontend's thread and this loop.
   RingPtr ring(rte_ring_create(name.c_str(), count, static_cast<int>(rte_socket_id()),
                                RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ));
   if (!ring) throw EnvironmentError(fmt::format("cannot create ring {}: {}", name, rte_strerror(rte_errno)));
   return ring;
 }
 
-std::vector<std::uint64_t> pool_elements(rte_mempool* pool) {
-  std::vector<std::uint64_t> addrs;
-  addrs.reserve(pool->size);
-  rte_mempool_obj_iter(
-      pool,
-      [](rte_mempool*, void* out, void* obj, unsigned) {
-        static_cast<std::vector<std::uint64_t>*>(out)->push_back(reinterpret_cast<std::uint64_t>(obj));
-      },
-      &addrs);
-  std::sort(addrs.begin(), addrs.end());
-  return addrs;
-}
-
 int open_pidfd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
+// A request the backend accepted: what it needs at completion, copied out of
+// shared memory once it was validated, so that a frontend rewriting the
+// request meanwhile cannot change what the backend writes or where.
 struct InFlight {
-  proto::Request* request;
+  std::uint32_t index;   // in the request pool (BufferGrants)
+  std::uint32_t ticket;  // GrantLedger: stale once the object is taken back
   std::uint16_t frontend_id;
   std::uint32_t generation;
+  std::uint32_t job_id;
+  std::uint32_t payload_len;
+  proto::Op op;
 };
 
 class Backend {
@@ -130,23 +99,26 @@ public:
   Backend(const BackendOptions& opts, FrontendRegistry& registry)
       : opts_(opts),
         registry_(registry),
-        payload_pool_(create_pool(proto::kPayloadPoolName, opts.pool_size, proto::kPayloadBufferBytes)),
-        request_pool_(create_pool(proto::kRequestPoolName, opts.pool_size, sizeof(proto::Request))),
-        payload_buffers_(pool_elements(payload_pool_.get())),
-        request_buffers_(pool_elements(request_pool_.get())),
+        buffers_(opts.pool_size),
         device_(opts.engines),
         sampler_(opts.delay, opts.delay_dist.seed),
         wakeup_(make_eventfd()),
         started_ns_(monotonic_ns()) {
     for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
-      request_rings_[id] = create_ring(proto::request_ring_name(id), opts.queue_depth);
-      // Room for every job a frontend may have in flight: a completion is
-      // never refused.
-      completion_rings_[id] = create_ring(proto::completion_ring_name(id), proto::kMaxJobsPerFrontend);
-      registry_.slot(id).requests = request_rings_[id].get();
-      registry_.slot(id).completions = completion_rings_[id].get();
+      Rings& rings = rings_[id];
+      // The grant, completion and return rings have room for every object a
+      // frontend may hold: a grant, completion or return is never refused.
+      rings.grants = create_ring(proto::grant_ring_name(id), proto::kMaxJobsPerFrontend);
+      rings.requests = create_ring(proto::request_ring_name(id), opts.queue_depth);
+      rings.completions = create_ring(proto::completion_ring_name(id), proto::kMaxJobsPerFrontend);
+      rings.returns = create_ring(proto::return_ring_name(id), proto::kMaxJobsPerFrontend);
+      FrontendSlot& slot = registry_.slot(id);
+      slot.grants = rings.grants.get();
+      slot.requests = rings.requests.get();
+      slot.completions = rings.completions.get();
+      slot.returns = rings.returns.get();
     }
-    registry_.install(payload_pool_.get(), request_pool_.get(), opts.queue_depth, &counters_, started_ns_,
+    registry_.install(buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth, &counters_, started_ns_,
                       wakeup_.get());
   }
 
@@ -162,13 +134,16 @@ public:
       std::uint64_t now = monotonic_ns();
       bool worked = false;
       // Round robin with a rotating start and at most one burst per
-      // frontend per round: a greedy frontend cannot starve the others.
+      // frontend per round: a greedy frontend cannot starve the others,
+      // of service or of buffers.
       for (std::uint16_t k = 0; k < proto::kMaxFrontends; ++k) {
         const auto id = static_cast<std::uint16_t>((first + k) % proto::kMaxFrontends);
         FrontendSlot& slot = registry_.slot(id);
         if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
+        worked |= exchange_buffers(id, slot);
         const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
-        for (unsigned i = 0; i < n; ++i) accept(id, slot, burst[i], now);
+        for (unsigned i = 0; i < n; ++i)
+          if (const auto f = admit(id, slot, burst[i])) submit(slot, *f, now);
         worked |= n != 0;
       }
       first = static_cast<std::uint16_t>((first + 1) % proto::kMaxFrontends);
@@ -186,14 +161,14 @@ public:
     // Jobs still waiting hear "dropped" now rather than discovering later
     // that the backend is gone.
     device_.drain([this](const InFlight& f) {
+      counters_.inflight.fetch_sub(1, std::memory_order_relaxed);
       FrontendSlot& slot = registry_.slot(f.frontend_id);
-      if (owner_alive(slot, f)) drop(slot, *f.request);
+      if (buffers_.finish(f.index, f.ticket) && owner_alive(slot, f)) drop(slot, f);
     });
     ring_doorbells();
     // A grace period in which whatever frontends still send is answered
     // "dropped" too and they unregister: a frontend that hears "dropped"
-    // stops using the pools, which are freed only after this. Sweeping a
-    // live frontend here would hand its buffers back twice.
+    // stops using the rings, which are freed only after this.
     const std::uint64_t grace_end = monotonic_ns() + kStopGraceNs;
     std::array<void*, kBurst> burst{};
     while (registry_.attached_count() != 0 && monotonic_ns() < grace_end) {
@@ -202,11 +177,10 @@ public:
         if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
         const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
         for (unsigned i = 0; i < n; ++i) {
-          if (!proto::is_pool_element(request_buffers_, reinterpret_cast<std::uint64_t>(burst[i]))) continue;
-          auto* r = static_cast<proto::Request*>(burst[i]);
-          const proto::RequestCheck check{id, slot.generation.load(std::memory_order_relaxed), slot.max_jobs,
-                                          payload_buffers_};
-          if (proto::validate_request(*r, check) == nullptr) drop(slot, *r);
+          if (const auto f = admit(id, slot, burst[i])) {
+            buffers_.finish(f->index, f->ticket);
+            drop(slot, *f);
+          }
         }
       }
       ring_doorbells();
@@ -227,87 +201,135 @@ public:
   }
 
 private:
+  struct Rings {
+    RingPtr grants;
+    RingPtr requests;
+    RingPtr completions;
+    RingPtr returns;
+  };
+
   bool owner_alive(const FrontendSlot& slot, const InFlight& f) const {
     return slot.state.load(std::memory_order_acquire) == SlotState::Active &&
            slot.generation.load(std::memory_order_relaxed) == f.generation;
   }
 
-  void accept(std::uint16_t id, FrontendSlot& slot, void* object, std::uint64_t now) {
-    const auto addr = reinterpret_cast<std::uint64_t>(object);
-    if (!proto::is_pool_element(request_buffers_, addr)) {
+  // Takes back what the frontend returned and grants what it lacks.
+  bool exchange_buffers(std::uint16_t id, FrontendSlot& slot) {
+    const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
+    const auto returned = buffers_.take_returns(id, generation, slot.returns);
+    if (returned.refused != 0) counters_.rejected.fetch_add(returned.refused, std::memory_order_relaxed);
+    const unsigned granted = buffers_.top_up(id, generation, slot.max_jobs, slot.grants);
+    return returned.taken + returned.refused + granted != 0;
+  }
+
+  // Checks one ring entry from frontend `id`. nullopt when it is refused:
+  // dropped untouched if it is not this frontend's to send, else answered
+  // "bad request".
+  std::optional<InFlight> admit(std::uint16_t id, FrontendSlot& slot, void* object) {
+    const auto index = buffers_.index_of(object);
+    if (!index) {
       // Not ours to touch: nothing in it can be trusted, not even its job id.
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("frontend {}: dropped a ring entry that is not a request buffer ({:#x})", id, addr);
-      return;
+      spdlog::warn("frontend {}: dropped a ring entry that is not a request buffer ({})", id, object);
+      return std::nullopt;
     }
-    auto* request = static_cast<proto::Request*>(object);
     const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
-    const proto::RequestCheck check{id, generation, slot.max_jobs, payload_buffers_};
-    if (const char* why = proto::validate_request(*request, check)) {
-      reject(id, slot, *request, why);
-      return;
+    std::uint32_t ticket = 0;
+    switch (buffers_.accept(*index, id, generation, ticket)) {
+      case GrantLedger::Verdict::Ok: break;
+      case GrantLedger::Verdict::NotGranted:
+        // Another frontend's, or in the pool: not to be touched either.
+        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("frontend {}: dropped a request buffer that is not granted to it ({})", id, object);
+        return std::nullopt;
+      case GrantLedger::Verdict::OnDevice:
+        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("frontend {}: dropped a request it sent again while the device holds it ({})", id, object);
+        return std::nullopt;
     }
+    // One copy, validated and then used: the frontend may rewrite the shared
+    // object at any time.
+    proto::Request r{};
+    std::memcpy(&r, object, sizeof r);
+    const proto::RequestCheck check{id, generation, slot.max_jobs, buffers_.payload_buffers()};
+    const char* why = proto::validate_request(r, check);
+    if (why == nullptr && r.payload_addr != buffers_.granted_payload(*index))
+      why = "payload address is not the buffer granted with this request";
+    const InFlight f{*index, ticket, id, generation, r.job_id, r.payload_len, r.op};
+    if (why != nullptr) {
+      buffers_.finish(*index, ticket);
+      reject(slot, f, r, why);
+      return std::nullopt;
+    }
+    return f;
+  }
+
+  void submit(FrontendSlot& slot, const InFlight& f, std::uint64_t now) {
     const std::uint64_t service = sampler_.sample_ns();
-    const std::uint64_t due = device_.submit(InFlight{request, id, generation}, now, service);
-    request->device_start_ns = due - service;
+    const std::uint64_t due = device_.submit(f, now, service);
+    buffers_.request(f.index).device_start_ns = due - service;
     ++slot.inflight;
     counters_.inflight.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void reject(std::uint16_t id, FrontendSlot& slot, proto::Request& request, const char* why) {
+  void reject(FrontendSlot& slot, const InFlight& f, const proto::Request& copy, const char* why) {
     counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("frontend {} job {}: rejected request: {}", id, request.job_id, why);
-    if (request.job_id >= slot.max_jobs || request.generation != slot.generation.load(std::memory_order_relaxed))
-      return;  // no job of this frontend to tell
-    proto::status_ref(request).store(static_cast<std::int32_t>(proto::Status::BadRequest), std::memory_order_release);
-    notify(slot, request);
+    spdlog::warn("frontend {} job {}: rejected request: {}", f.frontend_id, copy.job_id, why);
+    if (copy.job_id >= slot.max_jobs || copy.generation != f.generation) return;  // no job of this frontend to tell
+    proto::status_ref(buffers_.request(f.index))
+        .store(static_cast<std::int32_t>(proto::Status::BadRequest), std::memory_order_release);
+    notify(slot, f);
   }
 
   void complete(const InFlight& f) {
-    FrontendSlot& slot = registry_.slot(f.frontend_id);
     counters_.inflight.fetch_sub(1, std::memory_order_relaxed);
-    // Its frontend is gone: detach() already swept the object back to the
-    // pool, and it may be someone else's by now. Not to be touched.
+    // Taken back meanwhile (its frontend is gone): it may be someone else's
+    // by now. Not to be touched.
+    if (!buffers_.finish(f.index, f.ticket)) return;
+    FrontendSlot& slot = registry_.slot(f.frontend_id);
+    // Unregistered, not yet detached: detach() takes it back.
     if (!owner_alive(slot, f)) return;
     --slot.inflight;
-    proto::Request& r = *f.request;
-    std::span<std::uint8_t> payload(reinterpret_cast<std::uint8_t*>(r.payload_addr), r.payload_len);
-    apply_transform(transform_of(r.op), payload, payload);
+    proto::Request& r = buffers_.request(f.index);
+    std::span<std::uint8_t> payload(reinterpret_cast<std::uint8_t*>(buffers_.granted_payload(f.index)), f.payload_len);
+    apply_transform(transform_of(f.op), payload, payload);
     r.complete_ns = monotonic_ns();
     // Release: the frontend that reads Ok (acquire) sees the payload written.
     proto::status_ref(r).store(static_cast<std::int32_t>(proto::Status::Ok), std::memory_order_release);
-    notify(slot, r);
+    notify(slot, f);
     const auto served = counters_.served.fetch_add(1, std::memory_order_relaxed);
     spdlog::log(served < kNarrated ? spdlog::level::info : spdlog::level::debug,
                 "frontend {} job {}: served request seq {} ({} bytes, {}) after {:.3f} ms on the device; "
                 "notified it ({})",
-                f.frontend_id, r.job_id, r.seq, r.payload_len, transform_name(transform_of(r.op)),
+                f.frontend_id, f.job_id, r.seq, f.payload_len, transform_name(transform_of(f.op)),
                 static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6, proto::notify_mode_name(slot.notify));
   }
 
-  void drop(FrontendSlot& slot, proto::Request& r) {
-    proto::status_ref(r).store(static_cast<std::int32_t>(proto::Status::Dropped), std::memory_order_release);
-    notify(slot, r);
+  void drop(FrontendSlot& slot, const InFlight& f) {
+    proto::status_ref(buffers_.request(f.index))
+        .store(static_cast<std::int32_t>(proto::Status::Dropped), std::memory_order_release);
+    notify(slot, f);
     ++dropped_;
   }
 
-  void notify(FrontendSlot& slot, proto::Request& r) {
+  // `f.job_id` was validated against the slot's max_jobs.
+  void notify(FrontendSlot& slot, const InFlight& f) {
     if (slot.notify != proto::NotifyMode::EventFd) {
-      // Cannot fail: the ring holds as many entries as the frontend may have
-      // jobs, and each job has at most one request out.
-      if (rte_ring_sp_enqueue(slot.completions, &r) != 0)
-        spdlog::error("frontend {} job {}: completion ring full", r.frontend_id, r.job_id);
+      // Cannot fail: the ring holds as many entries as the frontend may
+      // hold objects, and each is on the ring at most once.
+      if (rte_ring_sp_enqueue(slot.completions, &buffers_.request(f.index)) != 0)
+        spdlog::error("frontend {} job {}: completion ring full", f.frontend_id, f.job_id);
       slot.doorbell_due = slot.notify == proto::NotifyMode::Coalesced;
       return;
     }
-    const int fd = slot.job_fds[r.job_id].load(std::memory_order_acquire);
+    const int fd = slot.job_fds[f.job_id].load(std::memory_order_acquire);
     if (fd < 0) {
-      spdlog::error("frontend {} job {}: no eventfd registered for this job: it cannot be woken", r.frontend_id,
-                    r.job_id);
+      spdlog::error("frontend {} job {}: no eventfd registered for this job: it cannot be woken", f.frontend_id,
+                    f.job_id);
       return;
     }
     if (!signal_eventfd(fd))
-      spdlog::warn("frontend {} job {}: signalling eventfd failed: {}", r.frontend_id, r.job_id, std::strerror(errno));
+      spdlog::warn("frontend {} job {}: signalling eventfd failed: {}", f.frontend_id, f.job_id, std::strerror(errno));
   }
 
   // Coalesced mode: one eventfd write per frontend per burst of completions,
@@ -319,38 +341,6 @@ private:
       const int fd = slot.doorbell_fd.load(std::memory_order_acquire);
       if (fd >= 0 && !signal_eventfd(fd)) spdlog::warn("signalling a frontend's doorbell failed: {}", std::strerror(errno));
     }
-  }
-
-  void return_objects(proto::Request* request) {
-    if (proto::is_pool_element(payload_buffers_, request->payload_addr))
-      rte_mempool_put(payload_pool_.get(), reinterpret_cast<void*>(request->payload_addr));
-    proto::magic_ref(*request).store(0, std::memory_order_release);
-    rte_mempool_put(request_pool_.get(), request);
-  }
-
-  // Returns every request object (and its payload) tagged with this
-  // frontend registration: queued, on the device, completed but not yet
-  // consumed, or held by the frontend itself.
-  std::size_t sweep(std::uint16_t id, std::uint32_t generation) {
-    struct Sweep {
-      Backend* self;
-      std::uint16_t id;
-      std::uint32_t generation;
-      std::size_t found;
-    } sweep{this, id, generation, 0};
-    rte_mempool_obj_iter(
-        request_pool_.get(),
-        [](rte_mempool*, void* arg, void* obj, unsigned) {
-          auto& s = *static_cast<Sweep*>(arg);
-          auto& r = *static_cast<proto::Request*>(obj);
-          if (proto::magic_ref(r).load(std::memory_order_acquire) != proto::kRequestMagic || r.frontend_id != s.id ||
-              r.generation != s.generation)
-            return;
-          s.self->return_objects(&r);
-          ++s.found;
-        },
-        &sweep);
-    return sweep.found;
   }
 
   void housekeeping(std::uint64_t now) {
@@ -382,19 +372,17 @@ private:
         if (fds[i].revents != 0) detach(ids[i], "its process exited");
   }
 
-  // Forgets a frontend: requests still in its ring come back to the pools
-  // now, those on the device when they complete (their generation is old).
+  // Forgets a frontend and takes back every object granted to it, wherever
+  // it is: on its rings, in its jobs, on the device (that completion is
+  // stale now and will not touch it).
   void detach(std::uint16_t id, const char* why) {
     FrontendSlot& slot = registry_.slot(id);
-    // The rings only hold pointers to tagged objects: emptied here, the
-    // objects themselves come back through the sweep (exactly once).
-    std::array<void*, kBurst> burst{};
-    while (rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr) != 0) {
-    }
-    while (rte_ring_sc_dequeue_burst(slot.completions, burst.data(), kBurst, nullptr) != 0) {
-    }
+    // The ledger knows what the rings held. A frontend killed in the middle
+    // of a ring operation may have left a ring's head and tail apart: the
+    // next frontend in this slot starts with clean ones.
+    for (rte_ring* ring : {slot.grants, slot.requests, slot.completions, slot.returns}) rte_ring_reset(ring);
     const auto on_device = slot.inflight;
-    const auto reclaimed = sweep(id, slot.generation.load(std::memory_order_relaxed));
+    const auto reclaimed = buffers_.reclaim(id);
     registry_.release(slot);
     spdlog::info("frontend {} detached ({}): {} request buffer(s) it held reclaimed ({} were on the device)", id, why,
                  reclaimed, on_device);
@@ -428,12 +416,8 @@ private:
 
   const BackendOptions& opts_;
   FrontendRegistry& registry_;
-  MempoolPtr payload_pool_;
-  MempoolPtr request_pool_;
-  std::vector<std::uint64_t> payload_buffers_;
-  std::vector<std::uint64_t> request_buffers_;
-  std::array<RingPtr, proto::kMaxFrontends> request_rings_;
-  std::array<RingPtr, proto::kMaxFrontends> completion_rings_;
+  BufferGrants buffers_;
+  std::array<Rings, proto::kMaxFrontends> rings_;
   BackendCounters counters_;
   DeviceScheduler<InFlight> device_;
   DelaySampler sampler_;
@@ -441,44 +425,6 @@ private:
   std::uint64_t started_ns_;
   std::uint64_t last_housekeeping_ns_ = 0;
   std::uint64_t dropped_ = 0;
-};
-
-// Bounds the backend's teardown. A frontend killed in the middle of a
-// mempool get/put leaves the shared ring's head and tail apart for good;
-// freeing that pool then never returns. Rather than hang, the watchdog says
-// why, removes the instance's files and ends the process.
-class CleanupWatchdog {
-public:
-  CleanupWatchdog(std::string instance, std::chrono::seconds bound)
-      : instance_(std::move(instance)), thread_([this, bound] { watch(bound); }) {}
-  CleanupWatchdog(const CleanupWatchdog&) = delete;
-  CleanupWatchdog& operator=(const CleanupWatchdog&) = delete;
-  ~CleanupWatchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
-private:
-  void watch(std::chrono::seconds bound) {
-    std::unique_lock lock(mutex_);
-    if (cv_.wait_for(lock, bound, [this] { return done_; })) return;
-    spdlog::error("stopping did not finish within {} s: a frontend that died inside a mempool get/put has left a "
-                  "shared ring inconsistent; exiting without freeing it",
-                  bound.count());
-    dpdk::remove_runtime_dir(instance_);
-    dpdk::remove_hugepage_files(instance_);
-    std::_Exit(kExitInternal);
-  }
-
-  std::string instance_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
 };
 
 void write_ready_file(const std::string& instance) {
@@ -524,7 +470,7 @@ int run(const BackendOptions& opts) {
   }
   clean_stale_instance(opts.instance);
   dpdk::require_hugepages();
-  std::optional<CleanupWatchdog> watchdog;
+  std::optional<Watchdog> watchdog;
   {
     // The registry outlives the EAL: rte_mp actions may still be running on
     // DPDK's mp thread until rte_eal_cleanup() has stopped it.
@@ -541,7 +487,18 @@ int run(const BackendOptions& opts) {
                    opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines), opts.queue_depth,
                    opts.pool_size, proto::kPayloadBufferBytes, opts.instance);
       backend.serve();
-      watchdog.emplace(opts.instance, kCleanupBound);
+      // Freeing shared memory takes DPDK's memory lock, which a frontend
+      // killed during its own DPDK start-up can leave held for good (DPDK
+      // records no owner to undo it). Rather than hang, say so, remove the
+      // instance's files and exit.
+      watchdog.emplace(kCleanupBound, kExitInternal, [&instance = opts.instance] {
+        spdlog::error("stopping did not finish within {} s: DPDK's shared memory lock of instance '{}' is held by a "
+                      "process that died holding it (a frontend killed during its DPDK start-up); exiting without "
+                      "freeing the pools",
+                      std::chrono::duration_cast<std::chrono::seconds>(kCleanupBound).count(), instance);
+        dpdk::remove_runtime_dir(instance);
+        dpdk::remove_hugepage_files(instance);
+      });
       backend.shutdown();
     }
   }

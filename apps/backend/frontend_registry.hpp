@@ -29,9 +29,11 @@ struct FrontendSlot {
   std::array<std::atomic<int>, proto::kMaxJobsPerFrontend> job_fds{};
   std::atomic<std::uint32_t> fds_registered{0};
   std::atomic<int> doorbell_fd{-1};  // coalesced mode: the frontend's one eventfd
-  // Fixed for the backend's life.
+  // Fixed for the backend's life (see protocol.hpp for who uses which).
+  rte_ring* grants = nullptr;
   rte_ring* requests = nullptr;
   rte_ring* completions = nullptr;
+  rte_ring* returns = nullptr;
   // Owned by the serving loop.
   int pidfd = -1;
   std::uint64_t inflight = 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <fmt/format.h>
 
 #include "offload/dpdk/instance.hpp"
@@ -62,15 +63,16 @@ BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, pr
   generation_ = reply.generation;
   registered_ = true;
 
-  payload_pool_ = rte_mempool_lookup(proto::kPayloadPoolName);
-  request_pool_ = rte_mempool_lookup(proto::kRequestPoolName);
-  requests_ = rte_ring_lookup(proto::request_ring_name(frontend_id_).c_str());
-  completions_ = rte_ring_lookup(proto::completion_ring_name(frontend_id_).c_str());
-  if (payload_pool_ == nullptr || request_pool_ == nullptr || requests_ == nullptr || completions_ == nullptr)
-    throw EnvironmentError(fmt::format("instance '{}' lacks a shared object this frontend needs ({}, {}, {}, {}): "
-                                       "is its backend another version?",
-                                       instance, proto::kPayloadPoolName, proto::kRequestPoolName,
-                                       proto::request_ring_name(frontend_id_), proto::completion_ring_name(frontend_id_)));
+  const std::string names[] = {proto::grant_ring_name(frontend_id_), proto::request_ring_name(frontend_id_),
+                               proto::completion_ring_name(frontend_id_), proto::return_ring_name(frontend_id_)};
+  rte_ring** rings[] = {&grants_, &requests_, &completions_, &returns_};
+  for (std::size_t i = 0; i < std::size(names); ++i) {
+    *rings[i] = rte_ring_lookup(names[i].c_str());
+    if (*rings[i] == nullptr)
+      throw EnvironmentError(fmt::format("instance '{}' lacks the ring {} this frontend needs: is its backend another "
+                                         "version?",
+                                         instance, names[i]));
+  }
   spdlog::info("registered with the backend of instance '{}' over rte_mp: frontend id {}, generation {}; "
                "requests go on ring {} (capacity {})",
                instance, frontend_id_, generation_, proto::request_ring_name(frontend_id_), reply.queue_depth);

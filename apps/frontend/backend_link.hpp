@@ -1,8 +1,7 @@
 #pragma once
 // The frontend's side of the contract with the backend: finding it,
-// registering over rte_mp, passing job eventfds, and the shared objects.
+// registering over rte_mp, passing job eventfds, and its rings.
 
-#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include <cstdint>
@@ -40,16 +39,19 @@ public:
   [[nodiscard]] bool backend_alive() const;
 
   // Once a request came back "dropped" the backend is stopping and will
-  // free its pools: from then on nothing is taken from or put into them.
+  // free its rings and pools: from then on this frontend leaves them alone.
   void mark_backend_stopping() noexcept { backend_stopping_ = true; }
   [[nodiscard]] bool backend_stopping() const noexcept { return backend_stopping_; }
 
   std::uint16_t frontend_id() const noexcept { return frontend_id_; }
   std::uint32_t generation() const noexcept { return generation_; }
-  rte_mempool* payload_pool() const noexcept { return payload_pool_; }
-  rte_mempool* request_pool() const noexcept { return request_pool_; }
+  // This frontend's four rings (protocol.hpp): it dequeues granted request
+  // objects, enqueues requests, dequeues completions, enqueues returns. It
+  // never takes from or puts into the backend's pools itself.
+  rte_ring* grants() const noexcept { return grants_; }
   rte_ring* requests() const noexcept { return requests_; }
   rte_ring* completions() const noexcept { return completions_; }
+  rte_ring* returns() const noexcept { return returns_; }
   const std::string& instance() const noexcept { return instance_; }
 
 private:
@@ -58,10 +60,10 @@ private:
   std::uint32_t generation_ = 0;
   bool registered_ = false;
   bool backend_stopping_ = false;
-  rte_mempool* payload_pool_ = nullptr;
-  rte_mempool* request_pool_ = nullptr;
+  rte_ring* grants_ = nullptr;
   rte_ring* requests_ = nullptr;
   rte_ring* completions_ = nullptr;
+  rte_ring* returns_ = nullptr;
 };
 
 }  // namespace offload::frontend

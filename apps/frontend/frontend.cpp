@@ -1,15 +1,20 @@
 #include "frontend.hpp"
 
 #include <fmt/format.h>
+#include <rte_eal_memconfig.h>
 #include <rte_ring.h>
 #include <spdlog/spdlog.h>
 
 #include <openssl/async.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <vector>
@@ -37,6 +42,11 @@ constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
 constexpr unsigned kCompletionBurst = 64;
+// DPDK's start-up and clean-up take its shared memory lock; a frontend
+// killed holding it leaves every later one waiting for good. Normally both
+// take well under a second (ASan builds included).
+constexpr std::chrono::milliseconds kEalInitBound{10'000};
+constexpr std::chrono::milliseconds kEalCleanupBound{5'000};
 
 // Callback mode: what the application registers with
 // ASYNC_WAIT_CTX_set_callback. The completion poller (the "engine") calls
@@ -253,6 +263,16 @@ private:
   bool count_cancelled_as_failed_ = false;
 };
 
+// Testing aid (--die-holding-memory-lock).
+[[noreturn]] void die_holding_memory_lock() {
+  rte_mcfg_mem_read_lock();
+  spdlog::warn("testing aid: dying by SIGKILL while holding DPDK's shared memory lock, as a frontend killed during "
+               "its DPDK start-up does");
+  std::fflush(nullptr);
+  ::raise(SIGKILL);
+  std::abort();  // not reached
+}
+
 int print_stats(const FrontendOptions& opts) {
   const auto s = query_backend_stats();
   std::printf(
@@ -275,8 +295,9 @@ int run(const FrontendOptions& opts) {
   // EAL's own words and leaves an empty runtime dir behind.
   require_live_backend(opts.instance);
   ensure_fd_limit(std::size_t{opts.inflight} + 128);
-  dpdk::EalSession eal("offload-frontend",
-                       dpdk::EalConfig{dpdk::ProcessRole::Secondary, opts.instance, opts.lcore, "warning", opts.eal_args});
+  dpdk::EalSession eal("offload-frontend", dpdk::EalConfig{dpdk::ProcessRole::Secondary, opts.instance, opts.lcore,
+                                                          "warning", opts.eal_args, kEalInitBound, kEalCleanupBound});
+  if (opts.die_holding_memory_lock) die_holding_memory_lock();
   if (opts.stats) return print_stats(opts);
   Session session(opts);
   return session.run();

@@ -42,9 +42,14 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
   app.add_option("--inject-fault", opts.inject_fault,
                  "Testing aid: job 0 sends a hostile first request the backend must reject without touching "
                  "memory: payload-outside-pool, payload-too-long, bad-job-id, foreign-frontend, bad-magic, "
-                 "not-a-request (enqueues a pointer that is no request buffer)")
+                 "not-a-request (enqueues a pointer that is no request buffer), ungranted-request (enqueues a "
+                 "request buffer the backend granted to nobody)")
       ->check(CLI::IsMember({"payload-outside-pool", "payload-too-long", "bad-job-id", "foreign-frontend", "bad-magic",
-                             "not-a-request"}))
+                             "not-a-request", "ungranted-request"}))
+      ->group("Testing");
+  app.add_flag("--die-holding-memory-lock", opts.die_holding_memory_lock,
+               "Testing aid: take DPDK's shared memory lock, as DPDK's start-up does, and die by SIGKILL holding "
+               "it: what a frontend killed during its start-up leaves behind")
       ->group("Testing");
   app.add_flag("--stats", opts.stats, "Print the backend's counters and pool levels as one JSON line, run no jobs");
   add_payload_options(app, opts.payload, proto::kPayloadBufferBytes);

@@ -29,6 +29,7 @@ struct FrontendOptions {
   bool stats = false;
   std::uint16_t protocol_version = proto::kVersion;  // testing aid: pretend to be another version
   std::string inject_fault;  // testing aid: corrupt job 0's first request (see define_options)
+  bool die_holding_memory_lock = false;  // testing aid (see define_options)
   std::string log_level = "info";
   std::vector<std::string> eal_args;  // after "--"
 };

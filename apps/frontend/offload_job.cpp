@@ -29,12 +29,17 @@ spdlog::level::level_enum narration(const OffloadSlot& job) {
 
 bool cancelled(const OffloadSlot& job) { return job.cancel.load(std::memory_order_acquire); }
 
-// rte_mempool_get, waiting (without blocking the thread) while the pool is
-// empty: more jobs than buffers is backpressure, not failure.
-bool take(OffloadSlot& job, rte_mempool* pool, void** object) {
-  if (job.link->backend_stopping()) return false;
-  while (rte_mempool_get(pool, object) != 0)
-    if (!retry_later() || cancelled(job) || job.link->backend_stopping()) return false;
+// A request object (with its payload buffer) from those the backend granted
+// this frontend, waiting without blocking the thread while there is none:
+// more jobs than buffers is backpressure, not failure.
+bool take(OffloadSlot& job) {
+  BackendLink& link = *job.link;
+  if (link.backend_stopping()) return false;
+  void* object = nullptr;
+  while (rte_ring_sc_dequeue(link.grants(), &object) != 0)
+    if (!retry_later() || cancelled(job) || link.backend_stopping()) return false;
+  job.request = static_cast<proto::Request*>(object);
+  job.payload = reinterpret_cast<void*>(job.request->payload_addr);
   return true;
 }
 
@@ -49,17 +54,14 @@ AwaitResult await_status(OffloadSlot& job) {
   return AwaitResult::Signalled;
 }
 
+// Hands the request object (and its payload) back to the backend.
 void give_back(OffloadSlot& job) {
-  if (job.link->backend_stopping()) {  // its pools are about to be freed
-    job.payload = nullptr;
-    job.request = nullptr;
-    return;
-  }
-  if (job.payload != nullptr) rte_mempool_put(job.link->payload_pool(), job.payload);
-  if (job.request != nullptr) {
-    proto::magic_ref(*job.request).store(0, std::memory_order_release);  // no longer ours to reclaim
-    rte_mempool_put(job.link->request_pool(), job.request);
-  }
+  // Once the backend is stopping its rings are about to be freed.
+  if (job.request != nullptr && !job.link->backend_stopping() &&
+      rte_ring_sp_enqueue(job.link->returns(), job.request) != 0)
+    // Cannot happen (the ring holds all the frontend may hold); if it did,
+    // the backend still takes the object back when this frontend goes.
+    spdlog::error("job {}: the return ring is full: request buffer kept until this frontend detaches", job.job_id);
   job.payload = nullptr;
   job.request = nullptr;
 }
@@ -70,11 +72,32 @@ int fail(OffloadSlot& job, std::string why) {
   return 0;
 }
 
+// A request pool object that is granted to nobody (magic 0), or nullptr.
+// Only reads shared memory: the object is sent, never written.
+void* ungranted_request() {
+  rte_mempool* pool = rte_mempool_lookup(proto::kRequestPoolName);
+  if (pool == nullptr) return nullptr;
+  void* found = nullptr;
+  rte_mempool_obj_iter(
+      pool,
+      [](rte_mempool*, void* out, void* obj, unsigned) {
+        auto& first = *static_cast<void**>(out);
+        if (first == nullptr && proto::magic_ref(*static_cast<proto::Request*>(obj)).load(std::memory_order_acquire) == 0)
+          first = obj;
+      },
+      &found);
+  return found;
+}
+
 // Testing aid: makes the request hostile in the way `kind` names. The
 // backend must reject each without touching memory it does not own.
 void* corrupt(proto::Request& r, const std::string& kind) {
   static std::uint64_t not_in_any_pool[8];
   spdlog::warn("job 0: sending a hostile request on purpose (--inject-fault {})", kind);
+  if (kind == "ungranted-request") {
+    if (void* other = ungranted_request()) return other;
+    spdlog::error("job 0: no ungranted request buffer found to send");
+  }
   if (kind == "payload-outside-pool") r.payload_addr = reinterpret_cast<std::uint64_t>(not_in_any_pool);
   if (kind == "payload-too-long") r.payload_len = proto::kPayloadBufferBytes + 1;
   if (kind == "bad-job-id") r.job_id = proto::kMaxJobsPerFrontend + 7;
@@ -106,20 +129,10 @@ int offload_job_main(void* args) {
   BackendLink& link = *job.link;
   const auto level = narration(job);
 
-  void* request_object = nullptr;
-  if (!take(job, link.request_pool(), &request_object)) return fail(job, "cancelled while waiting for a request buffer");
-  job.request = static_cast<proto::Request*>(request_object);
+  if (!take(job)) return fail(job, "cancelled while waiting for a request buffer");
+  // The backend filled in the grant (magic, version, frontend id,
+  // generation, payload address); the job fills in the request.
   proto::Request& r = *job.request;
-  // Tag it at once: if this process dies from here on, the backend finds
-  // the object by its tag and returns it (and the payload it points to).
-  std::memset(&r, 0, sizeof r);
-  r.version = proto::kVersion;
-  r.frontend_id = link.frontend_id();
-  r.generation = link.generation();
-  proto::magic_ref(r).store(proto::kRequestMagic, std::memory_order_release);
-  if (!take(job, link.payload_pool(), &job.payload)) return fail(job, "cancelled while waiting for a payload buffer");
-  r.payload_addr = reinterpret_cast<std::uint64_t>(job.payload);
-
   std::memcpy(job.payload, job.input.data(), job.input.size());
   r.job_id = job.job_id;
   r.seq = job.seq;
@@ -148,8 +161,8 @@ int offload_job_main(void* args) {
   switch (waited) {
     case AwaitResult::Signalled: break;
     case AwaitResult::Cancelled:
-      // The request stays the backend's: it returns the buffers to the pools
-      // when this frontend unregisters or exits.
+      // The request stays the backend's: it takes the object back when this
+      // frontend unregisters or exits.
       job.cancelled = true;
       return fail(job, "cancelled while the backend held the request");
     case AwaitResult::Error:

@@ -1,7 +1,8 @@
 #pragma once
-// One frontend job: takes a request and a payload buffer from the shared
-// pools, enqueues the request, pauses until the backend signals the job's
-// eventfd, then checks that the response is its own and verifies it.
+// One frontend job: takes a request object (with its payload buffer) from
+// those the backend granted, enqueues the request, pauses until the backend
+// signals the job, checks that the response is its own, verifies it and
+// hands the object back to the backend.
 
 #include <atomic>
 #include <cstdint>

@@ -36,8 +36,10 @@ Parsed<T> parse_common(const void* param, std::size_t len, std::size_t num_fds, 
 
 }  // namespace
 
+std::string grant_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_gnt_", frontend_id); }
 std::string request_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_req_", frontend_id); }
 std::string completion_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_cpl_", frontend_id); }
+std::string return_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_ret_", frontend_id); }
 
 std::string_view status_name(Status s) noexcept {
   switch (s) {

@@ -15,18 +15,29 @@ namespace offload::proto {
 
 // Bumped whenever a layout below changes; a frontend of another version is
 // refused at registration with a message naming both versions.
-inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint16_t kVersion = 2;
 inline constexpr std::uint32_t kRequestMagic = 0x444C464F;  // "OFLD"
 
 // ---- Shared objects ----------------------------------------------------------
 // Names fit RTE_MEMPOOL_NAMESIZE (26) and RTE_RING_NAMESIZE (29).
 inline constexpr char kPayloadPoolName[] = "ofl_payload";  // payload buffers
 inline constexpr char kRequestPoolName[] = "ofl_request";  // Request messages
-// Per frontend slot N (00..kMaxFrontends-1): "ofl_req_NN" carries Request*
-// from that frontend to the backend, "ofl_cpl_NN" carries completed Request*
-// back (the coalesced and callback notification modes).
+// Only the backend takes objects from the pools and puts them back: a
+// frontend killed at any instant then cannot leave a pool's ring half
+// updated for the others. The backend grants each frontend request objects,
+// each with its payload buffer attached, and takes them back. Per frontend
+// slot N (00..kMaxFrontends-1) four single-producer single-consumer rings:
+//   "ofl_gnt_NN"  backend -> frontend  granted Request* (payload_addr set)
+//   "ofl_req_NN"  frontend -> backend  Request* to serve
+//   "ofl_cpl_NN"  backend -> frontend  completed Request* (callback and
+//                                      coalesced notification modes)
+//   "ofl_ret_NN"  frontend -> backend  Request* it is done with
+// A frontend that dies can leave only its own rings inconsistent; the
+// backend resets them when it detaches the frontend.
+std::string grant_ring_name(std::uint16_t frontend_id);
 std::string request_ring_name(std::uint16_t frontend_id);
 std::string completion_ring_name(std::uint16_t frontend_id);
+std::string return_ring_name(std::uint16_t frontend_id);
 
 inline constexpr std::uint16_t kMaxFrontends = 16;
 inline constexpr std::uint32_t kMaxJobsPerFrontend = 1024;
@@ -45,15 +56,17 @@ enum class Status : std::int32_t {
 };
 std::string_view status_name(Status s) noexcept;
 
-// One request and, once completed, its response: the frontend fills the
-// fields up to `payload_addr`, the backend writes `status` and the times.
-// Pointers in DPDK shared memory are valid in every process of the instance
-// (the secondary maps hugepages at the primary's addresses), so the payload
-// travels as an address that the backend checks lies inside the payload pool.
+// One request and, once completed, its response. The backend writes the
+// grant fields (magic, version, frontend_id, generation, payload_addr) when
+// it grants the object; the frontend fills job_id..payload_len and submit_ns;
+// the backend writes `status` and the device times. Pointers in DPDK shared
+// memory are valid in every process of the instance (the secondary maps
+// hugepages at the primary's addresses), so the payload travels as an
+// address; the backend checks it is the buffer it granted with this request.
 struct alignas(64) Request {
-  std::uint32_t magic;
+  std::uint32_t magic;        // kRequestMagic while granted, 0 in the pool
   std::uint16_t version;
-  std::uint16_t frontend_id;  // assigned by the backend at registration
+  std::uint16_t frontend_id;  // the frontend it is granted to
   std::uint32_t job_id;       // 0..max_jobs-1 within that frontend
   std::uint32_t seq;          // per job, so a stale completion is recognisable
   Op op;
@@ -61,19 +74,16 @@ struct alignas(64) Request {
   std::uint32_t payload_len;
   std::uint64_t payload_addr;
   std::int32_t status;        // Status; accessed through status_ref()
-  std::uint32_t generation;   // the frontend registration this belongs to
+  std::uint32_t generation;   // the frontend registration it is granted to
   std::uint64_t submit_ns;    // CLOCK_MONOTONIC, written by the frontend
   std::uint64_t device_start_ns;  // written by the backend
   std::uint64_t complete_ns;      // written by the backend
 };
 static_assert(sizeof(Request) == 64, "one cache line");
 
-// The ownership tag: a request object out of the pool carries its owner's
-// magic, frontend id and generation, set right after rte_mempool_get and
-// cleared (magic 0) right before rte_mempool_put. When a frontend goes away
-// the backend sweeps the pool for its tag and returns what it held, however
-// it died. Written with release and read with acquire, so a sweep that sees
-// the magic also sees the id and generation written before it.
+// The magic is written with release when the backend grants the object and
+// cleared when it comes back; read with acquire (the --inject-fault testing
+// aid looks for an object that is not granted).
 inline std::atomic_ref<std::uint32_t> magic_ref(Request& r) noexcept { return std::atomic_ref<std::uint32_t>(r.magic); }
 
 // The status is the hand-off point between the processes: the backend

@@ -4,12 +4,16 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "offload/exit_codes.hpp"
+#include "offload/watchdog.hpp"
 
 namespace offload::dpdk {
 
@@ -46,7 +50,26 @@ std::vector<std::string>& eal_argv_storage() {
 }
 }  // namespace
 
-EalSession::EalSession(const std::string& program, const EalConfig& config) {
+namespace {
+
+// Runs `step` (rte_eal_init or rte_eal_cleanup) within `bound`, if any.
+template <class Step>
+auto bounded_step(const char* what, const std::string& instance, std::chrono::milliseconds bound, Step&& step) {
+  std::optional<Watchdog> watchdog;
+  if (bound.count() != 0)
+    watchdog.emplace(bound, kExitEnvironment, [what, &instance, bound] {
+      spdlog::error("DPDK {} did not finish within {} ms: instance '{}' has its shared memory lock held by a process "
+                    "that died holding it (a frontend killed during its own DPDK start-up leaves it so, and DPDK "
+                    "cannot undo it). Restart the instance: stop its backend (kill -TERM <pid>) and start it again",
+                    what, bound.count(), instance);
+    });
+  return step();
+}
+
+}  // namespace
+
+EalSession::EalSession(const std::string& program, const EalConfig& config)
+    : instance_(config.instance), cleanup_bound_(config.cleanup_bound) {
   // EAL logs to stdout by default; stdout is for results here.
   rte_openlog_stream(stderr);
   auto& storage = eal_argv_storage();
@@ -54,11 +77,14 @@ EalSession::EalSession(const std::string& program, const EalConfig& config) {
   std::vector<char*> argv;
   for (auto& a : storage) argv.push_back(a.data());
   argv.push_back(nullptr);
-  if (rte_eal_init(static_cast<int>(storage.size()), argv.data()) < 0)
-    throw EnvironmentError(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno));
+  const int rc = bounded_step("start-up", instance_, config.init_bound,
+                              [&] { return rte_eal_init(static_cast<int>(storage.size()), argv.data()); });
+  if (rc < 0) throw EnvironmentError(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno));
 }
 
-EalSession::~EalSession() { rte_eal_cleanup(); }
+EalSession::~EalSession() {
+  bounded_step("clean-up", instance_, cleanup_bound_, [] { return rte_eal_cleanup(); });
+}
 
 SplitArgs split_eal_args(int argc, char** argv) {
   SplitArgs out;

@@ -3,6 +3,7 @@
 // (--instance, --lcore) so that users need not know EAL syntax, with raw EAL
 // arguments still accepted after "--".
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,18 +17,27 @@ struct EalConfig {
   int lcore = 0;
   std::string eal_log_level = "warning";  // DPDK's own chatter
   std::vector<std::string> extra_args;    // appended verbatim, after ours
+  // Bounds on rte_eal_init and rte_eal_cleanup (0: none). Both take DPDK's
+  // shared memory lock, which a process killed while holding it leaves held
+  // for good; past the bound the process says so and exits 3.
+  std::chrono::milliseconds init_bound{0};
+  std::chrono::milliseconds cleanup_bound{0};
 };
 
 std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config);
 
 // rte_eal_init on construction (throws EnvironmentError with rte_strerror),
-// rte_eal_cleanup on destruction.
+// rte_eal_cleanup on destruction; each within its bound.
 class EalSession {
 public:
   explicit EalSession(const std::string& program, const EalConfig& config);
   EalSession(const EalSession&) = delete;
   EalSession& operator=(const EalSession&) = delete;
   ~EalSession();
+
+private:
+  std::string instance_;
+  std::chrono::milliseconds cleanup_bound_;
 };
 
 // Splits argv at the first "--": what comes before is for CLI11, what comes

@@ -1,0 +1,140 @@
+#include "buffer_grants.hpp"
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "offload/exit_codes.hpp"
+
+namespace offload::backend {
+namespace {
+
+constexpr unsigned kBurst = 32;
+
+dpdk::MempoolPtr create_pool(const char* name, std::uint32_t count, std::uint32_t element_size) {
+  const auto fail = [&](const char* step) {
+    return EnvironmentError(fmt::format("cannot create mempool {} ({} x {} bytes): {} failed: {}; reserve more "
+                                        "hugepages (scripts/setup-hugepages.sh --pages N) or lower --pool-size",
+                                        name, count, element_size, step, rte_strerror(rte_errno)));
+  };
+  // No per-lcore cache: every get and put is counted in the pool at once,
+  // so --stats sees exactly what is granted.
+  dpdk::MempoolPtr pool(
+      rte_mempool_create_empty(name, count, element_size, 0, 0, static_cast<int>(rte_socket_id()), 0));
+  if (!pool) throw fail("rte_mempool_create_empty");
+  // Single producer, single consumer: only the serving thread uses it.
+  if (rte_mempool_set_ops_byname(pool.get(), "ring_sp_sc", nullptr) != 0) throw fail("selecting the ring_sp_sc ops");
+  if (rte_mempool_populate_default(pool.get()) < 0) throw fail("rte_mempool_populate_default");
+  // Objects start zeroed: magic 0 marks an object that is not granted.
+  rte_mempool_obj_iter(
+      pool.get(), [](rte_mempool* mp, void*, void* obj, unsigned) { std::memset(obj, 0, mp->elt_size); }, nullptr);
+  return pool;
+}
+
+std::vector<std::uint64_t> pool_elements(rte_mempool* pool) {
+  std::vector<std::uint64_t> addrs;
+  addrs.reserve(pool->size);
+  rte_mempool_obj_iter(
+      pool,
+      [](rte_mempool*, void* out, void* obj, unsigned) {
+        static_cast<std::vector<std::uint64_t>*>(out)->push_back(reinterpret_cast<std::uint64_t>(obj));
+      },
+      &addrs);
+  std::sort(addrs.begin(), addrs.end());
+  return addrs;
+}
+
+}  // namespace
+
+BufferGrants::BufferGrants(std::uint32_t pool_size)
+    : payload_pool_(create_pool(proto::kPayloadPoolName, pool_size, proto::kPayloadBufferBytes)),
+      request_pool_(create_pool(proto::kRequestPoolName, pool_size, sizeof(proto::Request))),
+      payload_buffers_(pool_elements(payload_pool_.get())),
+      ledger_(pool_elements(request_pool_.get()), proto::kMaxFrontends) {}
+
+unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std::uint32_t max_jobs,
+                              rte_ring* grants) {
+  const std::uint32_t held = ledger_.held(owner);
+  if (held >= max_jobs) return 0;
+  const unsigned want = std::min({max_jobs - held, kBurst, rte_mempool_avail_count(request_pool()),
+                                  rte_mempool_avail_count(payload_pool())});
+  if (want == 0) return 0;
+  std::array<void*, kBurst> requests{};
+  std::array<void*, kBurst> payloads{};
+  if (rte_mempool_get_bulk(request_pool(), requests.data(), want) != 0) return 0;
+  if (rte_mempool_get_bulk(payload_pool(), payloads.data(), want) != 0) {
+    rte_mempool_put_bulk(request_pool(), requests.data(), want);
+    return 0;
+  }
+  unsigned ready = 0;
+  for (unsigned i = 0; i < want; ++i) {
+    const auto index = index_of(requests[i]);
+    const auto payload = reinterpret_cast<std::uint64_t>(payloads[i]);
+    if (!index || !ledger_.grant(*index, owner, generation, payload)) {
+      // The pool handed out an object the ledger says is granted: a bug.
+      // Leave it out of circulation rather than let two owners share it.
+      spdlog::error("request buffer {} came out of the pool while granted: not granting it", requests[i]);
+      rte_mempool_put(payload_pool(), payloads[i]);
+      continue;
+    }
+    proto::Request& r = request(*index);
+    std::memset(&r, 0, sizeof r);
+    r.version = proto::kVersion;
+    r.frontend_id = owner;
+    r.generation = generation;
+    r.payload_addr = payload;
+    proto::magic_ref(r).store(proto::kRequestMagic, std::memory_order_release);
+    requests[ready++] = requests[i];
+  }
+  // Cannot fail: the ring holds kMaxJobsPerFrontend entries and a frontend
+  // never holds more than its max_jobs. A frontend that scribbled over its
+  // ring's indices only loses these grants: they go straight back.
+  if (ready != 0 && rte_ring_sp_enqueue_bulk(grants, requests.data(), ready, nullptr) != ready) {
+    spdlog::warn("frontend {}: its grant ring refused {} grant(s); taken back", owner, ready);
+    for (unsigned i = 0; i < ready; ++i) {
+      const auto index = *index_of(requests[i]);
+      std::uint64_t payload = 0;
+      if (ledger_.give_back(index, owner, generation, payload) == GrantLedger::Verdict::Ok) put_back(index, payload);
+    }
+    return 0;
+  }
+  return ready;
+}
+
+BufferGrants::Returned BufferGrants::take_returns(std::uint16_t owner, std::uint32_t generation, rte_ring* returns) {
+  std::array<void*, kBurst> burst{};
+  const unsigned n = rte_ring_sc_dequeue_burst(returns, burst.data(), kBurst, nullptr);
+  Returned out;
+  for (unsigned i = 0; i < n; ++i) {
+    const auto index = index_of(burst[i]);
+    std::uint64_t payload = 0;
+    const auto verdict = index ? ledger_.give_back(*index, owner, generation, payload) : GrantLedger::Verdict::NotGranted;
+    if (verdict != GrantLedger::Verdict::Ok) {
+      ++out.refused;
+      spdlog::warn("frontend {}: refused a returned buffer ({}): {}", owner, burst[i],
+                   verdict == GrantLedger::Verdict::OnDevice ? "the device still holds it" : "it was not granted to it");
+      continue;
+    }
+    put_back(*index, payload);
+    ++out.taken;
+  }
+  return out;
+}
+
+std::uint32_t BufferGrants::reclaim(std::uint16_t owner) {
+  return ledger_.reclaim(owner, [this](std::uint32_t index, std::uint64_t payload) { put_back(index, payload); });
+}
+
+void BufferGrants::put_back(std::uint32_t index, std::uint64_t payload) noexcept {
+  proto::Request& r = request(index);
+  proto::magic_ref(r).store(0, std::memory_order_release);
+  rte_mempool_put(request_pool(), &r);
+  rte_mempool_put(payload_pool(), reinterpret_cast<void*>(payload));
+}
+
+}  // namespace offload::backend
