@@ -106,12 +106,13 @@ public:
         started_ns_(monotonic_ns()) {
     for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
       Rings& rings = rings_[id];
-      // The grant, completion and return rings have room for every object a
-      // frontend may hold: a grant, completion or return is never refused.
-      rings.grants = create_ring(proto::grant_ring_name(id), proto::kMaxJobsPerFrontend);
+      // The grant and return rings have room for every object a frontend
+      // may hold, the completion ring for every job it may have: a grant,
+      // completion or return is never refused.
+      rings.grants = create_ring(proto::grant_ring_name(id), proto::kGrantRingSize);
       rings.requests = create_ring(proto::request_ring_name(id), opts.queue_depth);
       rings.completions = create_ring(proto::completion_ring_name(id), proto::kMaxJobsPerFrontend);
-      rings.returns = create_ring(proto::return_ring_name(id), proto::kMaxJobsPerFrontend);
+      rings.returns = create_ring(proto::return_ring_name(id), proto::kGrantRingSize);
       FrontendSlot& slot = registry_.slot(id);
       slot.grants = rings.grants.get();
       slot.requests = rings.requests.get();
@@ -218,7 +219,7 @@ private:
     const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
     const auto returned = buffers_.take_returns(id, generation, slot.returns);
     if (returned.refused != 0) counters_.rejected.fetch_add(returned.refused, std::memory_order_relaxed);
-    const unsigned granted = buffers_.top_up(id, generation, slot.max_jobs, slot.grants);
+    const unsigned granted = buffers_.top_up(id, generation, slot.max_jobs + proto::kGrantSlack, slot.grants);
     return returned.taken + returned.refused + granted != 0;
   }
 

@@ -57,11 +57,11 @@ BufferGrants::BufferGrants(std::uint32_t pool_size)
       payload_buffers_(pool_elements(payload_pool_.get())),
       ledger_(pool_elements(request_pool_.get()), proto::kMaxFrontends) {}
 
-unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std::uint32_t max_jobs,
+unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std::uint32_t quota,
                               rte_ring* grants) {
   const std::uint32_t held = ledger_.held(owner);
-  if (held >= max_jobs) return 0;
-  const unsigned want = std::min({max_jobs - held, kBurst, rte_mempool_avail_count(request_pool()),
+  if (held >= quota) return 0;
+  const unsigned want = std::min({quota - held, kBurst, rte_mempool_avail_count(request_pool()),
                                   rte_mempool_avail_count(payload_pool())});
   if (want == 0) return 0;
   std::array<void*, kBurst> requests{};
@@ -91,8 +91,8 @@ unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std
     proto::magic_ref(r).store(proto::kRequestMagic, std::memory_order_release);
     requests[ready++] = requests[i];
   }
-  // Cannot fail: the ring holds kMaxJobsPerFrontend entries and a frontend
-  // never holds more than its max_jobs. A frontend that scribbled over its
+  // Cannot fail: the ring holds kGrantRingSize entries and a frontend never
+  // holds more than its max_jobs + kGrantSlack. A frontend that scribbled over its
   // ring's indices only loses these grants: they go straight back.
   if (ready != 0 && rte_ring_sp_enqueue_bulk(grants, requests.data(), ready, nullptr) != ready) {
     spdlog::warn("frontend {}: its grant ring refused {} grant(s); taken back", owner, ready);

@@ -47,10 +47,10 @@ public:
   // writes for it, whatever the request's payload_addr says by now.
   std::uint64_t granted_payload(std::uint32_t index) const noexcept { return ledger_.entry(index).payload; }
 
-  // Grants `owner` (registration `generation`) what it lacks of `max_jobs`
+  // Grants `owner` (registration `generation`) what it lacks of `quota`
   // objects, at most one burst, as far as the pools have them, onto its
   // grant ring. Returns how many.
-  unsigned top_up(std::uint16_t owner, std::uint32_t generation, std::uint32_t max_jobs, rte_ring* grants);
+  unsigned top_up(std::uint16_t owner, std::uint32_t generation, std::uint32_t quota, rte_ring* grants);
 
   struct Returned {
     unsigned taken = 0;    // back in the pools

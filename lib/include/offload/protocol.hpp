@@ -41,6 +41,13 @@ std::string return_ring_name(std::uint16_t frontend_id);
 
 inline constexpr std::uint16_t kMaxFrontends = 16;
 inline constexpr std::uint32_t kMaxJobsPerFrontend = 1024;
+// A frontend may hold this many request objects beyond its job count: a job
+// that starts then finds one already granted instead of waiting a round trip
+// for the backend to grant again the one just returned (at one job in
+// flight, that wait cut the request rate by up to 9x).
+inline constexpr std::uint32_t kGrantSlack = 32;
+// The grant and return rings hold everything a frontend may hold.
+inline constexpr std::uint32_t kGrantRingSize = kMaxJobsPerFrontend + kGrantSlack;
 inline constexpr std::uint32_t kPayloadBufferBytes = 4096;  // largest payload per request
 inline constexpr std::uint32_t kDefaultPoolSize = 8191;     // 2^n - 1: the mempool ring's best size
 
