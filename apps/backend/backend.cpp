@@ -5,6 +5,7 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <poll.h>
@@ -63,6 +64,7 @@ constexpr std::uint64_t kNarrated = 32;
 // Empty polling rounds before the loop starts sleeping.
 constexpr unsigned kSpinRounds = 2048;
 constexpr std::uint64_t kHousekeepingNs = 1'000'000;
+constexpr std::uint64_t kFileSweepNs = 1'000'000'000;
 constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
 // How long a stopping backend waits for attached frontends to let go.
 constexpr std::uint64_t kStopGraceNs = 1'000'000'000;
@@ -346,6 +348,7 @@ private:
 
   void housekeeping(std::uint64_t now) {
     last_housekeeping_ns_ = now;
+    if (now - last_file_sweep_ns_ >= kFileSweepNs) sweep_dead_secondaries_files(now);
     std::array<pollfd, proto::kMaxFrontends> fds{};
     std::array<std::uint16_t, proto::kMaxFrontends> ids{};
     nfds_t n = 0;
@@ -371,6 +374,18 @@ private:
     if (n != 0 && ::poll(fds.data(), n, 0) > 0)
       for (nfds_t i = 0; i < n; ++i)
         if (fds[i].revents != 0) detach(ids[i], "its process exited");
+  }
+
+  // A secondary that was killed (before or after registering) leaves its
+  // own runtime files behind; they would pile up in /var/run for as long as
+  // the instance lives.
+  void sweep_dead_secondaries_files(std::uint64_t now) {
+    last_file_sweep_ns_ = now;
+    std::vector<int> pids;
+    const int removed = dpdk::remove_dead_secondaries_files(opts_.instance, pids);
+    if (removed > 0)
+      spdlog::info("removed {} runtime file(s) left by DPDK secondaries that died (pid {})", removed,
+                   fmt::join(pids, ", "));
   }
 
   // Forgets a frontend and takes back every object granted to it, wherever
@@ -425,6 +440,7 @@ private:
   UniqueFd wakeup_;  // signalled by the register action: ends an idle nap
   std::uint64_t started_ns_;
   std::uint64_t last_housekeeping_ns_ = 0;
+  std::uint64_t last_file_sweep_ns_ = 0;
   std::uint64_t dropped_ = 0;
 };
 

@@ -74,6 +74,25 @@ max_attached() {
        END { print max + 0 }' "$1"
 }
 
+# dead_secondaries_files INSTANCE: prints the instance's runtime files named
+# after a process that no longer exists (mp_socket_<pid>_<n>,
+# fbarray_<name>_<pid>: what a killed DPDK secondary leaves).
+dead_secondaries_files() {
+  local file name pid
+  for file in "${DPDK_RUNTIME_ROOT}/$1"/mp_socket_* "${DPDK_RUNTIME_ROOT}/$1"/fbarray_*; do
+    [[ -e ${file} ]] || continue
+    name=${file##*/}
+    if [[ ${name} =~ ^mp_socket_([0-9]+)_ ]] || [[ ${name} =~ ^fbarray_.*_([0-9]+)$ ]]; then
+      pid=${BASH_REMATCH[1]}
+      [[ -e /proc/${pid} ]] || echo "${name}"
+    fi
+  done
+}
+
+no_dead_secondaries_files() {
+  [[ -z $(dead_secondaries_files "$1") ]]
+}
+
 # verify_and_stop: a normal frontend still verifies, the pools are full, the
 # backend stops cleanly and nothing of the instance remains.
 verify_and_stop() {
@@ -220,6 +239,10 @@ frontend_killed_mid_run() {
   done
   assert_backend_alive
   assert_backend_logged 'frontend [0-9]+ detached \(its process exited\)' 30
+  # What the killed secondaries left in the runtime dir goes within ~1 s.
+  wait_until 3 no_dead_secondaries_files "${INSTANCE}" ||
+    fail "files of dead secondaries remain: $(dead_secondaries_files "${INSTANCE}" | head -n 5)"
+  assert_backend_logged 'removed [0-9]+ runtime file\(s\) left by DPDK secondaries that died'
 
   # A frontend that spins on a wedged shared ring is stopped by this bound.
   run -0 --separate-stderr bounded 15 "${FRONTEND}" --instance "${INSTANCE}" --inflight 4 --total 1000 --json

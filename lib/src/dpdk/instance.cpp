@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cctype>
 #include <cstdlib>
@@ -98,6 +99,48 @@ int remove_runtime_dir(std::string_view instance) {
   std::error_code ec;
   const auto removed = fs::remove_all(runtime_dir(instance), ec);
   return ec ? -1 : static_cast<int>(removed);
+}
+
+int runtime_file_pid(std::string_view name) noexcept {
+  const auto digits = [](std::string_view d) {
+    if (d.empty() || d.size() > 9) return 0;
+    int pid = 0;
+    for (const char c : d) {
+      if (c < '0' || c > '9') return 0;
+      pid = pid * 10 + (c - '0');
+    }
+    return pid;
+  };
+  constexpr std::string_view kSocket = "mp_socket_";
+  if (name.substr(0, kSocket.size()) == kSocket) {
+    const auto rest = name.substr(kSocket.size());
+    return digits(rest.substr(0, rest.find('_')));
+  }
+  constexpr std::string_view kFbarray = "fbarray_";
+  if (name.substr(0, kFbarray.size()) == kFbarray) {
+    const auto last = name.rfind('_');
+    return last < kFbarray.size() ? 0 : digits(name.substr(last + 1));
+  }
+  return 0;
+}
+
+int remove_dead_secondaries_files(std::string_view instance, std::vector<int>& pids) {
+  std::error_code ec;
+  std::vector<std::pair<fs::path, int>> dead;
+  for (const auto& entry : fs::directory_iterator(runtime_dir(instance), ec)) {
+    const int pid = runtime_file_pid(entry.path().filename().string());
+    // kill(pid, 0) fails with ESRCH only when no such process exists; a
+    // live process that reused the pid keeps the files (conservative).
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) dead.emplace_back(entry.path(), pid);
+  }
+  int removed = 0;
+  for (const auto& [path, pid] : dead) {
+    std::error_code rm;
+    if (!fs::remove(path, rm)) continue;
+    ++removed;
+    if (std::find(pids.begin(), pids.end(), pid) == pids.end()) pids.push_back(pid);
+  }
+  return removed;
 }
 
 int count_hugepage_files(std::string_view instance) {

@@ -29,6 +29,16 @@ int ready_backend_pid(std::string_view instance);
 // number of entries removed. Only call when no primary is alive.
 int remove_runtime_dir(std::string_view instance);
 
+// The pid a secondary's own runtime file is named after, else 0. DPDK
+// secondaries create "mp_socket_<pid>_<n>" and local copies
+// "fbarray_<name>_<pid>"; they remove them when they exit cleanly.
+int runtime_file_pid(std::string_view name) noexcept;
+
+// Removes the runtime files of secondaries that no longer exist (killed
+// ones leave theirs, about 1.6 MB each, until the instance ends); appends
+// their pids to `pids`. Returns the number of files removed.
+int remove_dead_secondaries_files(std::string_view instance, std::vector<int>& pids);
+
 // Hugepage files of the instance under the hugetlbfs mount(s).
 int count_hugepage_files(std::string_view instance);
 int remove_hugepage_files(std::string_view instance);
