@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "offload/clock.hpp"
+#include "offload/dpdk/instance.hpp"
 #include "offload/unique_fd.hpp"
 
 namespace offload::backend {
@@ -249,12 +250,8 @@ std::uint32_t FrontendRegistry::attached_count() const noexcept {
 }
 
 int peer_pid(std::string_view peer) noexcept {
-  const auto at = peer.rfind("mp_socket_");
-  if (at == std::string_view::npos) return 0;
-  int pid = 0;
-  for (std::size_t i = at + 10; i < peer.size() && peer[i] >= '0' && peer[i] <= '9'; ++i)
-    pid = pid * 10 + (peer[i] - '0');
-  return pid;
+  const auto slash = peer.rfind('/');
+  return dpdk::runtime_file_pid(slash == std::string_view::npos ? peer : peer.substr(slash + 1));
 }
 
 }  // namespace offload::backend

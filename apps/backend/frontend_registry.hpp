@@ -71,8 +71,8 @@ private:
   std::array<FrontendSlot, proto::kMaxFrontends> slots_;
 };
 
-// The pid in a peer's rte_mp socket name (".../mp_socket_<pid>_<n>"), or 0
-// when there is none (the primary's own socket).
+// The pid in a peer's rte_mp socket path (".../mp_socket_<pid>_<n>"), or 0
+// when there is none (the primary's own socket): dpdk::runtime_file_pid.
 int peer_pid(std::string_view peer) noexcept;
 
 }  // namespace offload::backend

@@ -31,6 +31,10 @@ std::vector<fs::path> hugetlbfs_mounts() {
   return mounts;
 }
 
+// kill(pid, 0) fails with ESRCH only when no such process exists (EPERM:
+// it exists, owned by someone else).
+bool process_gone(int pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
 // DPDK names an instance's hugepage files "<file-prefix>map_<n>".
 bool is_hugepage_file_of(const std::string& name, std::string_view instance) {
   const std::string head = std::string(instance) + "map_";
@@ -91,7 +95,7 @@ int ready_backend_pid(std::string_view instance) {
   std::string line;
   if (!std::getline(in, line) || line.rfind("pid=", 0) != 0) return 0;
   const int pid = std::atoi(line.c_str() + 4);
-  if (pid <= 0 || (::kill(pid, 0) != 0 && errno == ESRCH)) return 0;
+  if (pid <= 0 || process_gone(pid)) return 0;
   return pid;
 }
 
@@ -129,9 +133,8 @@ int remove_dead_secondaries_files(std::string_view instance, std::vector<int>& p
   std::vector<std::pair<fs::path, int>> dead;
   for (const auto& entry : fs::directory_iterator(runtime_dir(instance), ec)) {
     const int pid = runtime_file_pid(entry.path().filename().string());
-    // kill(pid, 0) fails with ESRCH only when no such process exists; a
-    // live process that reused the pid keeps the files (conservative).
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) dead.emplace_back(entry.path(), pid);
+    // A live process that reused the pid keeps the files (conservative).
+    if (pid > 0 && process_gone(pid)) dead.emplace_back(entry.path(), pid);
   }
   int removed = 0;
   for (const auto& [path, pid] : dead) {
