@@ -29,6 +29,7 @@
 
 #include "buffer_grants.hpp"
 #include "frontend_registry.hpp"
+#include "memory_guard.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
 #include "offload/dpdk/eal.hpp"
@@ -383,9 +384,9 @@ private:
     last_file_sweep_ns_ = now;
     std::vector<int> pids;
     const int removed = dpdk::remove_dead_secondaries_files(opts_.instance, pids);
-    if (removed > 0)
-      spdlog::info("removed {} runtime file(s) left by DPDK secondaries that died (pid {})", removed,
-                   fmt::join(pids, ", "));
+    if (removed <= 0) return;
+    spdlog::info("removed {} runtime file(s) left by DPDK secondaries that died (pid {})", removed, fmt::join(pids, ", "));
+    dpdk::record_dead_secondaries(opts_.instance, pids);
   }
 
   // Forgets a frontend and takes back every object granted to it, wherever
@@ -492,10 +493,13 @@ int run(const BackendOptions& opts) {
     // The registry outlives the EAL: rte_mp actions may still be running on
     // DPDK's mp thread until rte_eal_cleanup() has stopped it.
     static FrontendRegistry registry;
-    dpdk::EalSession eal("offload-backend",
-                         dpdk::EalConfig{dpdk::ProcessRole::Primary, opts.instance, opts.lcore, "warning", opts.eal_args});
+    dpdk::EalConfig eal_config{dpdk::ProcessRole::Primary, opts.instance, opts.lcore, "warning", opts.eal_args};
+    eal_config.preallocate_mb = preallocated_memory_mb(opts.pool_size);
+    dpdk::EalSession eal("offload-backend", eal_config);
     {
       Backend backend(opts, registry);
+      // From here on the instance's memory is fixed (memory_guard.hpp says why).
+      const MemoryGuard memory_guard;
       install_signal_handlers();
       write_ready_file(opts.instance);
       spdlog::info("ready: instance '{}', pid {}, lcore {}; device latency {}, {} engine(s), queue depth {}, pool {} x {} "
@@ -506,13 +510,11 @@ int run(const BackendOptions& opts) {
       backend.serve();
       // Freeing shared memory takes DPDK's memory lock, which a frontend
       // killed during its own DPDK start-up can leave held for good (DPDK
-      // records no owner to undo it). Rather than hang, say so, remove the
-      // instance's files and exit.
+      // records no owner to undo it). Rather than hang, say what is seen,
+      // remove the instance's files and exit.
       watchdog.emplace(kCleanupBound, kExitInternal, [&instance = opts.instance] {
-        spdlog::error("stopping did not finish within {} s: DPDK's shared memory lock of instance '{}' is held by a "
-                      "process that died holding it (a frontend killed during its DPDK start-up); exiting without "
-                      "freeing the pools",
-                      std::chrono::duration_cast<std::chrono::seconds>(kCleanupBound).count(), instance);
+        spdlog::error("{} Exiting without freeing the pools; the instance's files are removed.",
+                      dpdk::explain_overrun("the backend's stop", kCleanupBound.count(), instance, dpdk::observe_instance(instance)));
         dpdk::remove_runtime_dir(instance);
         dpdk::remove_hugepage_files(instance);
       });

@@ -8,6 +8,7 @@
 #include <openssl/async.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -42,11 +43,13 @@ constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
 constexpr unsigned kCompletionBurst = 64;
-// DPDK's start-up and clean-up take its shared memory lock; a frontend
-// killed holding it leaves every later one waiting for good. Normally both
-// take well under a second (ASan builds included).
+// DPDK's start-up and clean-up take the instance's memory hotplug lock; a
+// process killed holding it leaves every later one waiting for good. Both
+// normally take well under a second (ASan builds included). The bounds are
+// longer than DPDK's own 5 s rte_mp time-outs: a process that gave up while
+// DPDK itself waited (holding the lock) would leave the lock held for good.
 constexpr std::chrono::milliseconds kEalInitBound{10'000};
-constexpr std::chrono::milliseconds kEalCleanupBound{5'000};
+constexpr std::chrono::milliseconds kEalCleanupBound{8'000};
 
 // Callback mode: what the application registers with
 // ASYNC_WAIT_CTX_set_callback. The completion poller (the "engine") calls
@@ -267,7 +270,8 @@ private:
 [[noreturn]] void die_holding_memory_lock() {
   rte_mcfg_mem_read_lock();
   spdlog::warn("testing aid: dying by SIGKILL while holding DPDK's shared memory lock, as a frontend killed during "
-               "its DPDK start-up does");
+               "its DPDK start-up does (pid {})",
+               ::getpid());
   std::fflush(nullptr);
   ::raise(SIGKILL);
   std::abort();  // not reached

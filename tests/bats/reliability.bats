@@ -265,19 +265,22 @@ frontend_killed_mid_run() {
 
   run -137 --separate-stderr bounded 30 "${FRONTEND}" --instance "${INSTANCE}" --die-holding-memory-lock
   with_stderr assert_line --partial "dying by SIGKILL while holding DPDK's shared memory lock"
+  local -r died=$(sed -n 's/.*testing aid: dying .* (pid \([0-9]*\)).*/\1/p' <<<"${stderr}")
+  [[ -n ${died} ]] || fail "the dying frontend did not log its pid"
 
   # Its requests are served and verified; DPDK's clean-up then waits for the
-  # lock: 5 s later the frontend exits 3, naming the cause and the cure.
+  # lock: 8 s later the frontend exits 3, saying what it saw (the lock held
+  # by a reader, itself waiting to write; the process that died) and the cure.
   run -3 --separate-stderr bounded 30 "${FRONTEND}" --instance "${INSTANCE}" --jobs 4 --json
   assert_all_verified 4
-  with_stderr assert_line --regexp "DPDK clean-up did not finish within 5000 ms: instance '${INSTANCE}' has its shared memory lock held .*Restart the instance"
+  with_stderr assert_line --regexp "DPDK clean-up did not finish within 8000 ms on instance '${INSTANCE}'\. Observed: the backend is running \(pid ${BACKEND_PID}\); the instance's memory hotplug lock is held by 1 reader\(s\), a writer waiting; .*processes that exited without DPDK's clean-up: ([0-9]+, )*${died}(, [0-9]+)*\. If one of the processes that exited held the lock, .*restart the instance"
 
   # That clean-up left a writer waiting, which stops every later start-up:
   # bounded too (10 s).
   local -r started=$(now_us)
   run -3 --separate-stderr bounded 30 "${FRONTEND}" --instance "${INSTANCE}" --jobs 4 --json
   assert_output ''
-  with_stderr assert_line --regexp "DPDK start-up did not finish within 10000 ms: instance '${INSTANCE}'"
+  with_stderr assert_line --regexp "DPDK start-up did not finish within 10000 ms on instance '${INSTANCE}'\. Observed: .*lock is held by 1 reader\(s\), a writer waiting"
   (($(now_us) - started < 20000000)) || fail "the frontend took $((($(now_us) - started) / 1000)) ms to give up"
 
   # The backend cannot free its pools either: 5 s into its stop it says so,
@@ -285,7 +288,7 @@ frontend_killed_mid_run() {
   kill -TERM "${BACKEND_PID}"
   reap_tracked 20 "${BACKEND_TIMEOUT_PID}" || fail "the backend still runs 20 s after SIGTERM"
   assert_equal "${EXIT_STATUS}" 70
-  assert_backend_logged "stopping did not finish within 5 s: DPDK's shared memory lock of instance '${INSTANCE}' is held" 1
+  assert_backend_logged "the backend's stop did not finish within 5000 ms on instance '${INSTANCE}'\. Observed: .*lock is held by .*Exiting without freeing the pools" 1
   assert_no_leftovers "${INSTANCE}"
 }
 

@@ -7,12 +7,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string_view>
 
 #include "offload/exit_codes.hpp"
+#include "offload/dpdk/instance.hpp"
 #include "offload/watchdog.hpp"
 
 namespace offload::dpdk {
@@ -37,6 +39,13 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
                                     [](const std::string& a) { return a.rfind("--base-virtaddr", 0) == 0; });
   if (config.role == ProcessRole::Primary && !has_base) args.emplace_back("--base-virtaddr=0x200000000000");
 #endif
+  const bool chooses_memory = std::any_of(config.extra_args.begin(), config.extra_args.end(), [](const std::string& a) {
+    return a == "-m" || a.rfind("--socket-mem", 0) == 0 || a == "--legacy-mem" || a.rfind("--socket-limit", 0) == 0;
+  });
+  if (config.role == ProcessRole::Primary && config.preallocate_mb != 0 && !chooses_memory) {
+    args.emplace_back("-m");
+    args.push_back(std::to_string(config.preallocate_mb));
+  }
   args.insert(args.end(), config.extra_args.begin(), config.extra_args.end());
   return args;
 }
@@ -58,12 +67,13 @@ auto bounded_step(const char* what, const std::string& instance, std::chrono::mi
   std::optional<Watchdog> watchdog;
   if (bound.count() != 0)
     watchdog.emplace(bound, kExitEnvironment, [what, &instance, bound] {
-      spdlog::error("DPDK {} did not finish within {} ms: instance '{}' has its shared memory lock held by a process "
-                    "that died holding it (a frontend killed during its own DPDK start-up leaves it so, and DPDK "
-                    "cannot undo it). Restart the instance: stop its backend (kill -TERM <pid>) and start it again",
-                    what, bound.count(), instance);
+      spdlog::error("{}", explain_overrun(what, bound.count(), instance, observe_instance(instance)));
     });
   return step();
+}
+
+long long elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
 }
 
 }  // namespace
@@ -77,13 +87,17 @@ EalSession::EalSession(const std::string& program, const EalConfig& config)
   std::vector<char*> argv;
   for (auto& a : storage) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = bounded_step("start-up", instance_, config.init_bound,
+  const auto started = std::chrono::steady_clock::now();
+  const int rc = bounded_step("DPDK start-up", instance_, config.init_bound,
                               [&] { return rte_eal_init(static_cast<int>(storage.size()), argv.data()); });
   if (rc < 0) throw EnvironmentError(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno));
+  spdlog::info("DPDK start-up took {} ms", elapsed_ms(started));
 }
 
 EalSession::~EalSession() {
-  bounded_step("clean-up", instance_, cleanup_bound_, [] { return rte_eal_cleanup(); });
+  const auto started = std::chrono::steady_clock::now();
+  bounded_step("DPDK clean-up", instance_, cleanup_bound_, [] { return rte_eal_cleanup(); });
+  spdlog::info("DPDK clean-up took {} ms", elapsed_ms(started));
 }
 
 SplitArgs split_eal_args(int argc, char** argv) {

@@ -146,6 +146,108 @@ int remove_dead_secondaries_files(std::string_view instance, std::vector<int>& p
   return removed;
 }
 
+namespace {
+
+// The head of DPDK 22.11's struct rte_mem_config (eal_memcfg.h), the start
+// of the instance's "config" file: magic, version, nchannel, nrank, then
+// the mlock, qlock, mplock, tlock and memory_hotplug_lock words.
+constexpr std::uint32_t kRteMagic = 19820526;
+constexpr off_t kHotplugLockOffset = 32;
+// rte_rwlock_t's counter (rte_rwlock.h): readers add 4, a writer holding
+// it sets 2, a writer waiting sets 1.
+constexpr std::uint32_t kRwlockWait = 0x1;
+constexpr std::uint32_t kRwlockWrite = 0x2;
+constexpr std::uint32_t kRwlockRead = 0x4;
+
+std::string dead_secondaries_file(std::string_view instance) {
+  return runtime_dir(instance) + "/offload-backend.dead-secondaries";
+}
+
+bool read_hotplug_lock(std::string_view instance, std::uint32_t& word) {
+  UniqueFd fd(::open((runtime_dir(instance) + "/config").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  std::uint32_t magic = 0;
+  if (::pread(fd.get(), &magic, sizeof magic, 0) != sizeof magic || magic != kRteMagic) return false;
+  return ::pread(fd.get(), &word, sizeof word, kHotplugLockOffset) == sizeof word;
+}
+
+std::string pid_list(const std::vector<int>& pids) {
+  std::string out;
+  for (const int pid : pids) out += (out.empty() ? "" : ", ") + std::to_string(pid);
+  return out;
+}
+
+}  // namespace
+
+InstanceObservation observe_instance(std::string_view instance) {
+  InstanceObservation seen;
+  seen.primary_alive = primary_alive(instance);
+  seen.backend_pid = ready_backend_pid(instance);
+  seen.lock_known = read_hotplug_lock(instance, seen.lock_word);
+  std::error_code ec;
+  const int self = ::getpid();
+  for (const auto& entry : fs::directory_iterator(runtime_dir(instance), ec)) {
+    const int pid = runtime_file_pid(entry.path().filename().string());
+    if (pid <= 0 || pid == self) continue;
+    auto& list = process_gone(pid) ? seen.dead_secondaries : seen.live_secondaries;
+    if (std::find(list.begin(), list.end(), pid) == list.end()) list.push_back(pid);
+  }
+  std::ifstream recorded(dead_secondaries_file(instance));
+  std::string line;
+  while (std::getline(recorded, line)) {
+    const int pid = line.rfind("pid=", 0) == 0 ? std::atoi(line.c_str() + 4) : 0;
+    if (pid > 0 && std::find(seen.dead_secondaries.begin(), seen.dead_secondaries.end(), pid) == seen.dead_secondaries.end())
+      seen.dead_secondaries.push_back(pid);
+  }
+  std::sort(seen.live_secondaries.begin(), seen.live_secondaries.end());
+  std::sort(seen.dead_secondaries.begin(), seen.dead_secondaries.end());
+  return seen;
+}
+
+std::string describe_lock_word(std::uint32_t word) {
+  if (word == 0) return "free";
+  std::string out;
+  if ((word & kRwlockWrite) != 0) out = "held by a writer";
+  if (const std::uint32_t readers = word / kRwlockRead; readers != 0)
+    out += (out.empty() ? "held by " : " and ") + std::to_string(readers) + " reader(s)";
+  if ((word & kRwlockWait) != 0) out += out.empty() ? "not held, a writer waiting" : ", a writer waiting";
+  return out;
+}
+
+std::string explain_overrun(std::string_view what, long long bound_ms, std::string_view instance,
+                            const InstanceObservation& seen) {
+  std::ostringstream msg;
+  msg << what << " did not finish within " << bound_ms << " ms on instance '" << instance
+      << "'. Observed: the backend ";
+  if (seen.primary_alive)
+    msg << "is running" << (seen.backend_pid != 0 ? " (pid " + std::to_string(seen.backend_pid) + ")" : "");
+  else
+    msg << "is gone";
+  msg << "; the instance's memory hotplug lock is "
+      << (seen.lock_known ? describe_lock_word(seen.lock_word) : std::string("unreadable"));
+  msg << "; other DPDK processes attached: "
+      << (seen.live_secondaries.empty() ? std::string("none") : pid_list(seen.live_secondaries));
+  msg << "; processes that exited without DPDK's clean-up: "
+      << (seen.dead_secondaries.empty() ? std::string("none") : pid_list(seen.dead_secondaries)) << ". ";
+  const bool lock_busy = seen.lock_known && seen.lock_word != 0;
+  if (!seen.primary_alive)
+    msg << "Start the backend again (offload-backend --instance " << instance << ").";
+  else if (lock_busy && !seen.dead_secondaries.empty())
+    msg << "If one of the processes that exited held the lock, it stays held for good (DPDK records no holder): "
+           "restart the instance (kill -TERM the backend, start it again).";
+  else if (lock_busy)
+    msg << "No process is known to have died: a live one holds the lock, perhaps itself waiting on DPDK. Try "
+           "again; restart the instance if it persists.";
+  else
+    msg << "The lock is free: DPDK waited on something else (see EAL's messages above).";
+  return msg.str();
+}
+
+void record_dead_secondaries(std::string_view instance, const std::vector<int>& pids) {
+  std::ofstream out(dead_secondaries_file(instance), std::ios::app);
+  for (const int pid : pids) out << "pid=" << pid << "\n";
+}
+
 int count_hugepage_files(std::string_view instance) {
   return for_each_hugepage_file(instance, [](const fs::path&) {});
 }

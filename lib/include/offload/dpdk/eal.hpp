@@ -4,6 +4,7 @@
 // arguments still accepted after "--".
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct EalConfig {
   // for good; past the bound the process says so and exits 3.
   std::chrono::milliseconds init_bound{0};
   std::chrono::milliseconds cleanup_bound{0};
+  // Primary: hugepage memory (MB) to map at start-up and never give back
+  // (EAL -m), unless extra_args choose the memory themselves. 0: DPDK's
+  // default (grow and shrink on demand).
+  std::uint32_t preallocate_mb = 0;
 };
 
 std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config);

@@ -4,6 +4,7 @@
 // frontend runs them before rte_eal_init, which would otherwise leave an
 // empty runtime directory behind and print only EAL's own error).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,33 @@ int runtime_file_pid(std::string_view name) noexcept;
 // ones leave theirs, about 1.6 MB each, until the instance ends); appends
 // their pids to `pids`. Returns the number of files removed.
 int remove_dead_secondaries_files(std::string_view instance, std::vector<int>& pids);
+
+// The backend's record of the secondaries whose leftover runtime files it
+// removed (they died without DPDK's clean-up), kept in the runtime dir so
+// that a later diagnosis still sees them: appends `pids`.
+void record_dead_secondaries(std::string_view instance, const std::vector<int>& pids);
+
+// What can be seen of an instance from outside DPDK, for a diagnosis that
+// states facts: when a DPDK step overruns its bound, which process holds up
+// what is not recorded anywhere, so the message says only what is observed.
+struct InstanceObservation {
+  bool primary_alive = false;
+  int backend_pid = 0;              // from the ready file, 0 if unknown
+  bool lock_known = false;          // false: the shared config could not be read
+  std::uint32_t lock_word = 0;      // the memory hotplug rwlock's counter
+  std::vector<int> live_secondaries;  // pids with runtime files, alive (this process excluded)
+  std::vector<int> dead_secondaries;  // pids with runtime files, gone
+};
+InstanceObservation observe_instance(std::string_view instance);
+
+// "free", "held by a writer", "held by 3 reader(s), a writer waiting"...
+std::string describe_lock_word(std::uint32_t word);
+
+// One paragraph for a step (`what`: "DPDK start-up", "DPDK clean-up") of this
+// process that did not finish within `bound_ms`: what was observed, and what
+// follows from it (never a cause that was not seen).
+std::string explain_overrun(std::string_view what, long long bound_ms, std::string_view instance,
+                            const InstanceObservation& seen);
 
 // Hugepage files of the instance under the hugetlbfs mount(s).
 int count_hugepage_files(std::string_view instance);
