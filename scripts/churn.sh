@@ -117,7 +117,7 @@ main() {
   }
   trap stop_running EXIT
 
-  while ((${EPOCHSECONDS} < deadline)); do
+  while ((EPOCHSECONDS < deadline)); do
     while ((${#running[@]} >= max_at_once)); do reap_one; done
     local notify=${NOTIFY_MODES[RANDOM % ${#NOTIFY_MODES[@]}]}
     local -a load

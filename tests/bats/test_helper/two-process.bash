@@ -69,6 +69,7 @@ start_frontend() {
 # assert_json_in FILE FILTER: assert_json over FILE (a background frontend's stdout).
 assert_json_in() {
   local output
+  # shellcheck disable=SC2034 # read by assert_json
   output=$(<"$1")
   assert_json "$2"
 }
