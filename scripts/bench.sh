@@ -42,6 +42,11 @@ readonly SOAK_SAMPLE_S=0.25
 readonly SOAK_MAX_SAMPLES=2400  # 10 minutes
 readonly SOAK_FLAT_KB=1024      # allowed growth from the start sample to the end
 
+# --churn: scripts/churn.sh against one backend (D = CHURN_D_MS).
+readonly CHURN_S_DEFAULT=300
+readonly CHURN_D_MS=0.05
+readonly CHURN_MAX_AT_ONCE=8
+
 # Above this 1-minute load average before the run, the output says that
 # the machine was busy.
 readonly QUIET_LOAD=0.5
@@ -68,7 +73,7 @@ CLK_TCK=100
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [--quick] [--soak] [--no-build] [--strict] [--help]
+Usage: ${SCRIPT_NAME} [--quick] [--soak] [--churn [SECONDS]] [--no-build] [--strict] [--help]
 
 The benchmark of issue 4. It builds the ${PRESET} preset (incrementally), makes
 sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
@@ -94,6 +99,12 @@ Progress and logs go to stderr.
                sample the VmRSS of the frontend and the backend at the start (1 s
                in), middle and end; memory is called flat if neither grew by more
                than ${SOAK_FLAT_KB} kB from start to end
+  --churn [S]  instead of 1-3: frontends start and stop continuously for S seconds
+               (default ${CHURN_S_DEFAULT}), up to ${CHURN_MAX_AT_ONCE} at once, random jobs, requests and notify
+               modes (scripts/churn.sh), against one backend (D=${CHURN_D_MS} ms): attach rate,
+               failures (must be 0), DPDK start-up and clean-up time p50/p99 of a
+               frontend, the backend's VmRSS before and after, memory hotplug events
+               (must be 0) and the pools afterwards (must be full)
   --no-build   use the binaries in build/${PRESET} as they are
   --strict     exit 1 if a target is missed (by default only failed runs do)
 
@@ -507,6 +518,45 @@ run_soak() {
 }
 
 # ---------------------------------------------------------------------------
+# Churn
+
+run_churn() {
+  local -r seconds=$1 instance=$(instance_name churn)
+  start_backend "${instance}" "${CHURN_D_MS}"
+  local -r backend_pid=${CURRENT_BACKEND_PID}
+  local -r rss_before=$(vm_rss_kb "${backend_pid}")
+  log "churn: ${seconds} s of frontends starting and stopping, up to ${CHURN_MAX_AT_ONCE} at once (scripts/churn.sh)"
+  local result rc=0
+  result=$("${SCRIPT_DIR}/churn.sh" --instance "${instance}" --duration "${seconds}" \
+    --max-at-once "${CHURN_MAX_AT_ONCE}" --frontend "${BIN_DIR}/frontend/offload-frontend" \
+    --work-dir "${WORK_DIR}/churn") || rc=$?
+  local -r rss_after=$(vm_rss_kb "${backend_pid}")
+  local stats
+  stats=$("${BIN_DIR}/frontend/offload-frontend" --instance "${instance}" --stats 2>/dev/null) || stats='{}'
+  local -r hotplugs=$(grep -c 'DPDK memory hotplug while serving' "${WORK_DIR}/backend-${instance}.log" || true)
+  stop_current_backend
+
+  printf 'Churn (%s s, up to %s frontends at once, D=%s ms):\n' "${seconds}" "${CHURN_MAX_AT_ONCE}" "${CHURN_D_MS}"
+  if [[ -z ${result} ]]; then
+    printf '  FAILED: churn.sh exited %s with no result\n' "${rc}"
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+    return 0
+  fi
+  jq -r '"  frontends: \(.frontends) in \(.seconds) s (\(.attach_per_s) attach+detach/s), failed: \(.failed), at most \(.max_at_once) at once",
+    "  DPDK start-up of a frontend: p50 \(.startup_ms.p50) ms, p99 \(.startup_ms.p99) ms, max \(.startup_ms.max) ms",
+    "  DPDK clean-up of a frontend: p50 \(.cleanup_ms.p50) ms, p99 \(.cleanup_ms.p99) ms, max \(.cleanup_ms.max) ms",
+    (.failures[] | "  FAILED: \(.)")' <<<"${result}"
+  printf '  backend VmRSS: %s kB before, %s kB after (%+d kB)\n' "${rss_before}" "${rss_after}" \
+    $((rss_after - rss_before))
+  printf '  memory hotplug events while serving: %s (must be 0)\n' "${hotplugs}"
+  printf '  pools afterwards: %s\n' "$(jq -c '{mempool_size, mempool_available, frontends, rejected}' <<<"${stats}")"
+  if ((rc != 0)) || ((hotplugs != 0)) ||
+    ! jq -e '.mempool_available == .mempool_size and .frontends == 0' <<<"${stats}" >/dev/null 2>&1; then
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+  fi
+}
+
+# ---------------------------------------------------------------------------
 
 build_if_needed() {
   local -r build_log="${WORK_DIR}/build.log"
@@ -534,7 +584,7 @@ print_machine() {
 }
 
 main() {
-  local quick=false soak=false build=true strict=false
+  local quick=false soak=false build=true strict=false churn_s=""
   while (($# > 0)); do
     case $1 in
       -h | --help)
@@ -543,6 +593,14 @@ main() {
         ;;
       --quick) quick=true ;;
       --soak) soak=true ;;
+      --churn)
+        churn_s=${CHURN_S_DEFAULT}
+        if [[ ${2:-} =~ ^[0-9]+$ ]]; then
+          churn_s=$2
+          shift
+        fi
+        ((churn_s >= 1)) || usage_error "--churn: '${churn_s}' is not a whole number of seconds >= 1"
+        ;;
       --no-build) build=false ;;
       --strict) strict=true ;;
       *) usage_error "unexpected argument: $1" ;;
@@ -575,7 +633,9 @@ main() {
 
   local -r started=${SECONDS}
   print_machine
-  if [[ ${soak} == true ]]; then
+  if [[ -n ${churn_s} ]]; then
+    run_churn "${churn_s}"
+  elif [[ ${soak} == true ]]; then
     run_soak
   else
     log "measuring the unit costs (offload-microbench --iterations ${iterations})"
