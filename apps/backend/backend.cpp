@@ -37,6 +37,7 @@
 #include "offload/dpdk/instance.hpp"
 #include "offload/exit_codes.hpp"
 #include "offload/logging.hpp"
+#include "offload/stop_signals.hpp"
 #include "offload/unique_fd.hpp"
 #include "offload/watchdog.hpp"
 
@@ -44,19 +45,6 @@ namespace offload::backend {
 namespace {
 
 using dpdk::RingPtr;
-
-std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "written from a signal handler");
-
-extern "C" void request_stop(int /*signo*/) { g_stop.store(true, std::memory_order_relaxed); }
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = request_stop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 constexpr unsigned kBurst = 32;
 // Requests narrated at info level; the rest at debug, so a long run's log
@@ -99,8 +87,9 @@ struct InFlight {
 
 class Backend {
 public:
-  Backend(const BackendOptions& opts, FrontendRegistry& registry)
+  Backend(const BackendOptions& opts, FrontendRegistry& registry, StopSignals& stop_signals)
       : opts_(opts),
+        stop_signals_(stop_signals),
         registry_(registry),
         buffers_(opts.pool_size),
         device_(opts.engines),
@@ -134,7 +123,7 @@ public:
     std::array<void*, kBurst> burst{};
     unsigned idle_rounds = 0;
     std::uint16_t first = 0;
-    while (!g_stop.load(std::memory_order_relaxed)) {
+    while (!stop_requested()) {
       std::uint64_t now = monotonic_ns();
       bool worked = false;
       // Round robin with a rotating start and at most one burst per
@@ -205,6 +194,18 @@ public:
   }
 
 private:
+  // SIGINT, SIGTERM or SIGHUP (a closed terminal) ask for a clean stop.
+  // Checked once per housekeeping period, and wakes an idle nap.
+  bool stop_requested() {
+    if (stop_signal_ != 0) return true;
+    const std::uint64_t now = monotonic_ns();
+    if (now - last_signal_check_ns_ < kHousekeepingNs) return false;
+    last_signal_check_ns_ = now;
+    stop_signal_ = stop_signals_.take();
+    if (stop_signal_ != 0) spdlog::info("{}: stopping", strsignal(stop_signal_));
+    return stop_signal_ != 0;
+  }
+
   struct Rings {
     RingPtr grants;
     RingPtr requests;
@@ -427,11 +428,16 @@ private:
     }
     if (sleep_ns == 0) return;
     timespec ts{static_cast<time_t>(sleep_ns / 1'000'000'000), static_cast<long>(sleep_ns % 1'000'000'000)};
-    pollfd wake{wakeup_.get(), POLLIN, 0};
-    if (::ppoll(&wake, 1, &ts, nullptr) > 0) drain_eventfd(wakeup_.get());
+    std::array<pollfd, 2> wake{pollfd{wakeup_.get(), POLLIN, 0}, pollfd{stop_signals_.fd(), POLLIN, 0}};
+    if (::ppoll(wake.data(), wake.size(), &ts, nullptr) <= 0) return;
+    if (wake[0].revents != 0) drain_eventfd(wakeup_.get());
+    if (wake[1].revents != 0) last_signal_check_ns_ = 0;  // checked on the next turn
   }
 
   const BackendOptions& opts_;
+  StopSignals& stop_signals_;
+  int stop_signal_ = 0;
+  std::uint64_t last_signal_check_ns_ = 0;
   FrontendRegistry& registry_;
   BufferGrants buffers_;
   std::array<Rings, proto::kMaxFrontends> rings_;
@@ -475,9 +481,41 @@ void clean_stale_instance(const std::string& instance) {
                instance, stale_dir ? "runtime dir " + dpdk::runtime_dir(instance) + ", " : "", stale_pages);
 }
 
+// Removes the instance's runtime dir and hugepage files when it goes out of
+// scope: the EAL leaves them behind, on success and on every failure after
+// the instance became this backend's.
+class InstanceFilesRemover {
+public:
+  explicit InstanceFilesRemover(std::string instance) : instance_(std::move(instance)) {}
+  InstanceFilesRemover(const InstanceFilesRemover&) = delete;
+  InstanceFilesRemover& operator=(const InstanceFilesRemover&) = delete;
+  ~InstanceFilesRemover() {
+    dpdk::remove_runtime_dir(instance_);
+    dpdk::remove_hugepage_files(instance_);
+  }
+
+private:
+  std::string instance_;
+};
+
+// The preallocation must fit in the free hugepages: said before the EAL
+// would fail with only "Cannot allocate memory".
+void require_hugepage_memory(const BackendOptions& opts, std::uint32_t needed_mb) {
+  const long free_mb = dpdk::free_hugepage_mb();
+  if (free_mb < 0 || needed_mb <= static_cast<std::uint64_t>(free_mb)) return;
+  if (dpdk::eal_args_choose_memory(opts.eal_args)) return;  // they decide, and the EAL says
+  throw EnvironmentError(fmt::format(
+      "--pool-size {} needs {} MB of hugepage memory (pools, rings and room for frontends) but {} MB are free: "
+      "lower --pool-size or reserve more hugepages (scripts/setup-hugepages.sh --pages {})",
+      opts.pool_size, needed_mb, free_mb, (needed_mb + 1) / 2 + 64));
+}
+
 }  // namespace
 
 int run(const BackendOptions& opts) {
+  // First, while this is the only thread: every thread started later (DPDK's
+  // too) inherits the blocked mask, so a stop signal waits for serve().
+  StopSignals stop_signals;
   setup_logging("backend", opts.log_level);
   // Every job of every frontend hands the backend its eventfd.
   constexpr std::size_t kFdsNeeded = std::size_t{proto::kMaxFrontends} * (proto::kMaxJobsPerFrontend + 2) + 256;
@@ -486,21 +524,26 @@ int run(const BackendOptions& opts) {
   } catch (const EnvironmentError& e) {
     spdlog::warn("{}: frontends with many jobs may be refused", e.what());
   }
-  clean_stale_instance(opts.instance);
   dpdk::require_hugepages();
+  dpdk::EalConfig eal_config{dpdk::ProcessRole::Primary, opts.instance, opts.lcore, "warning", opts.eal_args};
+  eal_config.preallocate_mb = preallocated_memory_mb(opts.pool_size);
+  require_hugepage_memory(opts, eal_config.preallocate_mb);
   std::optional<Watchdog> watchdog;
   {
     // The registry outlives the EAL: rte_mp actions may still be running on
     // DPDK's mp thread until rte_eal_cleanup() has stopped it.
     static FrontendRegistry registry;
-    dpdk::EalConfig eal_config{dpdk::ProcessRole::Primary, opts.instance, opts.lcore, "warning", opts.eal_args};
-    eal_config.preallocate_mb = preallocated_memory_mb(opts.pool_size);
+    std::optional<dpdk::InstanceStartLock> start_lock(std::in_place, opts.instance);
+    clean_stale_instance(opts.instance);
+    // From here the instance is this backend's: whichever way run() ends,
+    // after the EAL's clean-up, nothing of it remains.
+    const InstanceFilesRemover remover(opts.instance);
     dpdk::EalSession eal("offload-backend", eal_config);
+    start_lock.reset();  // the instance's own config lock now says it is served
     {
-      Backend backend(opts, registry);
+      Backend backend(opts, registry, stop_signals);
       // From here on the instance's memory is fixed (memory_guard.hpp says why).
       const MemoryGuard memory_guard;
-      install_signal_handlers();
       write_ready_file(opts.instance);
       spdlog::info("ready: instance '{}', pid {}, lcore {}; device latency {}, {} engine(s), queue depth {}, pool {} x {} "
                    "bytes. Start a frontend with: offload-frontend --instance {}",
@@ -514,19 +557,16 @@ int run(const BackendOptions& opts) {
       // remove the instance's files and exit.
       watchdog.emplace(kCleanupBound, kExitInternal, [&instance = opts.instance] {
         spdlog::error("{} Exiting without freeing the pools; the instance's files are removed.",
-                      dpdk::explain_overrun("the backend's stop", kCleanupBound.count(), instance, dpdk::observe_instance(instance)));
+                      dpdk::explain_overrun("the backend's stop", kCleanupBound.count(), instance,
+                                            dpdk::observe_instance(instance)));
         dpdk::remove_runtime_dir(instance);
         dpdk::remove_hugepage_files(instance);
       });
       backend.shutdown();
     }
   }
-  // The EAL leaves its runtime files behind; nothing of the instance should.
-  const int files = dpdk::remove_runtime_dir(opts.instance);
-  const int pages = dpdk::remove_hugepage_files(opts.instance);
   watchdog.reset();
-  spdlog::info("stopped cleanly: removed {} ({} entries) and {} leftover hugepage file(s)", dpdk::runtime_dir(opts.instance),
-               files, pages);
+  spdlog::info("stopped cleanly: {} and the instance's hugepage files removed", dpdk::runtime_dir(opts.instance));
   return kExitOk;
 }
 

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -29,6 +30,34 @@ struct Installed {
 };
 Installed g_installed;
 
+// The fence between DPDK's rte_mp thread and the backend's stop:
+// rte_mp_action_unregister does not wait for an action that is already
+// running, so an action enters only while `g_accepting` is set and counts
+// itself in `g_running`, and uninstall() clears the flag, unregisters, then
+// waits for `g_running` to reach zero before anything an action touches
+// (pools, counters, the wakeup fd) can be freed. Sequentially consistent:
+// an action either sees the flag cleared or is counted before uninstall()
+// reads the count.
+std::atomic<bool> g_accepting{false};
+std::atomic<int> g_running{0};
+// Actions never block; this only bounds a bug.
+constexpr int kDrainBoundMs = 2000;
+
+class ActionScope {
+public:
+  ActionScope() noexcept {
+    g_running.fetch_add(1);
+    entered_ = g_accepting.load();
+  }
+  ~ActionScope() { g_running.fetch_sub(1); }
+  ActionScope(const ActionScope&) = delete;
+  ActionScope& operator=(const ActionScope&) = delete;
+  [[nodiscard]] bool entered() const noexcept { return entered_; }
+
+private:
+  bool entered_ = false;
+};
+
 template <class Reply>
 void reply(const rte_mp_msg* request, const void* peer, const Reply& body) {
   rte_mp_msg msg{};
@@ -45,7 +74,19 @@ void close_received_fds(const rte_mp_msg* msg, int from = 0) {
   for (int i = from; i < msg->num_fds; ++i) ::close(msg->fds[i]);
 }
 
+// The reply of an action that arrived while the backend stops.
+template <class Reply>
+int refuse_stopping(const rte_mp_msg* msg, const void* peer) {
+  close_received_fds(msg);
+  Reply out{};
+  out.status = static_cast<std::int32_t>(proto::MpStatus::Stopping);
+  reply(msg, peer, out);
+  return 0;
+}
+
 int on_register(const rte_mp_msg* msg, const void* peer) {
+  const ActionScope scope;
+  if (!scope.entered()) return refuse_stopping<proto::RegisterReply>(msg, peer);
   auto parsed = proto::parse_register(msg->param, static_cast<std::size_t>(msg->len_param),
                                       static_cast<std::size_t>(msg->num_fds));
   // Coalesced mode's doorbell is kept by the slot below; any other fd goes.
@@ -111,6 +152,8 @@ proto::MpStatus find_owned_slot(std::uint16_t id, std::uint32_t generation, cons
 }
 
 int on_fd_sync(const rte_mp_msg* msg, const void* peer) {
+  const ActionScope scope;
+  if (!scope.entered()) return refuse_stopping<proto::StatusReply>(msg, peer);
   auto parsed = proto::parse_fd_sync(msg->param, static_cast<std::size_t>(msg->len_param),
                                      static_cast<std::size_t>(msg->num_fds));
   proto::StatusReply out{static_cast<std::int32_t>(parsed.status)};
@@ -147,6 +190,8 @@ int on_fd_sync(const rte_mp_msg* msg, const void* peer) {
 }
 
 int on_unregister(const rte_mp_msg* msg, const void* peer) {
+  const ActionScope scope;
+  if (!scope.entered()) return refuse_stopping<proto::StatusReply>(msg, peer);
   auto parsed = proto::parse_unregister(msg->param, static_cast<std::size_t>(msg->len_param),
                                         static_cast<std::size_t>(msg->num_fds));
   close_received_fds(msg);
@@ -164,6 +209,8 @@ int on_unregister(const rte_mp_msg* msg, const void* peer) {
 }
 
 int on_stats(const rte_mp_msg* msg, const void* peer) {
+  const ActionScope scope;
+  if (!scope.entered()) return refuse_stopping<proto::StatsReply>(msg, peer);
   auto parsed = proto::parse_stats(msg->param, static_cast<std::size_t>(msg->len_param),
                                    static_cast<std::size_t>(msg->num_fds));
   close_received_fds(msg);
@@ -206,6 +253,7 @@ FrontendRegistry::FrontendRegistry() {
 void FrontendRegistry::install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
                                BackendCounters* counters, std::uint64_t started_ns, int wakeup_fd) {
   g_installed = Installed{this, payload_pool, request_pool, queue_depth, counters, started_ns, wakeup_fd};
+  g_accepting.store(true);
   for (const auto& action : kActions) {
     if (rte_mp_action_register(action.name, action.handler) != 0) {
       uninstall();
@@ -215,7 +263,15 @@ void FrontendRegistry::install(rte_mempool* payload_pool, rte_mempool* request_p
 }
 
 void FrontendRegistry::uninstall() noexcept {
+  g_accepting.store(false);
   for (const auto& action : kActions) rte_mp_action_unregister(action.name);
+  for (int waited_us = 0; g_running.load() != 0; waited_us += 100) {
+    if (waited_us >= kDrainBoundMs * 1000) {
+      spdlog::error("an rte_mp action is still running {} ms into the stop: continuing without it", kDrainBoundMs);
+      return;
+    }
+    ::usleep(100);
+  }
 }
 
 void FrontendRegistry::release(FrontendSlot& slot) noexcept {

@@ -28,10 +28,26 @@ void require_ok(proto::MpStatus status, const char* what, const std::string& det
 
 }  // namespace
 
-void require_live_backend(const std::string& instance) {
-  if (!dpdk::primary_alive(instance))
-    throw EnvironmentError(fmt::format("no offload-backend is running for instance '{}' (no live DPDK primary at {}); {}",
-                                       instance, dpdk::runtime_dir(instance), how_to_start(instance)));
+void require_live_backend(const std::string& instance, std::chrono::milliseconds ready_bound) {
+  const auto no_backend = [&instance] {
+    return EnvironmentError(fmt::format("no offload-backend is running for instance '{}' (no live DPDK primary at {}); {}",
+                                        instance, dpdk::runtime_dir(instance), how_to_start(instance)));
+  };
+  if (!dpdk::primary_alive(instance)) throw no_backend();
+  if (dpdk::ready_backend_pid(instance) != 0) return;
+  // Its DPDK primary runs but it does not serve yet (its rte_mp actions may
+  // not exist): registering now would only time out.
+  spdlog::info("the backend of instance '{}' is starting: waiting up to {} ms for it to be ready", instance,
+               ready_bound.count());
+  const auto deadline = std::chrono::steady_clock::now() + ready_bound;
+  while (dpdk::ready_backend_pid(instance) == 0) {
+    if (!dpdk::primary_alive(instance)) throw no_backend();
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw EnvironmentError(fmt::format("the backend of instance '{}' has been starting for {} ms and is still not "
+                                         "ready (no {}): see its log",
+                                         instance, ready_bound.count(), dpdk::ready_file(instance)));
+    ::usleep(10'000);
+  }
 }
 
 proto::StatsReply query_backend_stats() {

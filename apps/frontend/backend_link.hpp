@@ -2,8 +2,10 @@
 // The frontend's side of the contract with the backend: finding it,
 // registering over rte_mp, passing job eventfds, and its rings.
 
+#include <chrono>
 #include <rte_ring.h>
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -13,8 +15,10 @@
 namespace offload::frontend {
 
 // Before any EAL call: throws EnvironmentError naming the instance and how
-// to start its backend unless a live primary holds the instance.
-void require_live_backend(const std::string& instance);
+// to start its backend unless a live primary holds the instance; while that
+// backend is still starting (no ready file yet), waits for it, at most
+// `ready_bound`.
+void require_live_backend(const std::string& instance, std::chrono::milliseconds ready_bound);
 
 // After EAL init: the backend's counters and pool levels (rte_mp request).
 proto::StatsReply query_backend_stats();

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <vector>
 
 #include "backend_link.hpp"
@@ -25,6 +26,7 @@
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
 #include "offload/dpdk/eal.hpp"
+#include "offload/dpdk/instance.hpp"
 #include "offload/exit_codes.hpp"
 #include "offload/job_driver.hpp"
 #include "offload/logging.hpp"
@@ -49,6 +51,10 @@ constexpr unsigned kCompletionBurst = 64;
 // longer than DPDK's own 5 s rte_mp time-outs: a process that gave up while
 // DPDK itself waited (holding the lock) would leave the lock held for good.
 constexpr std::chrono::milliseconds kEalInitBound{10'000};
+// How long a frontend waits for a backend that is still starting (its pools
+// and rings are created in well under a second; the hugepage preallocation
+// of a large --pool-size takes longer).
+constexpr std::chrono::milliseconds kBackendReadyBound{15'000};
 constexpr std::chrono::milliseconds kEalCleanupBound{8'000};
 
 // Callback mode: what the application registers with
@@ -297,10 +303,20 @@ int run(const FrontendOptions& opts) {
   setup_logging("frontend", opts.log_level);
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
-  require_live_backend(opts.instance);
+  require_live_backend(opts.instance, kBackendReadyBound);
   ensure_fd_limit(std::size_t{opts.inflight} + 128);
-  dpdk::EalSession eal("offload-frontend", dpdk::EalConfig{dpdk::ProcessRole::Secondary, opts.instance, opts.lcore,
-                                                          "warning", opts.eal_args, kEalInitBound, kEalCleanupBound});
+  std::optional<dpdk::EalSession> eal;
+  try {
+    eal.emplace("offload-frontend", dpdk::EalConfig{dpdk::ProcessRole::Secondary, opts.instance, opts.lcore, "warning",
+                                                    opts.eal_args, kEalInitBound, kEalCleanupBound});
+  } catch (const EnvironmentError&) {
+    // The backend stopped while this process attached: what the attempt
+    // re-created of the instance would outlive both.
+    if (!dpdk::remove_instance_if_unserved(opts.instance)) throw;
+    throw EnvironmentError(fmt::format("the backend of instance '{}' stopped while this frontend was attaching; start "
+                                       "it again (offload-backend --instance {})",
+                                       opts.instance, opts.instance));
+  }
   if (opts.die_holding_memory_lock) die_holding_memory_lock();
   if (opts.stats) return print_stats(opts);
   Session session(opts);

@@ -70,6 +70,7 @@ std::string_view mp_status_text(MpStatus s) noexcept {
     case MpStatus::UnknownFrontend: return "unknown frontend";
     case MpStatus::BadJobRange: return "job ids outside the registered range";
     case MpStatus::AlreadyRegistered: return "job eventfd already registered";
+    case MpStatus::Stopping: return "the backend is stopping";
   }
   return "unknown error";
 }

@@ -50,3 +50,144 @@ MAX_RUNTIME_FILES=16
   stop_backend
   assert_no_leftovers "${INSTANCE}"
 }
+
+# ---------------------------------------------------------------------------
+# The backend's own start and stop (issue 13: signals and every exit path)
+
+# start_backend_unready INSTANCE ARGS...: starts a backend without waiting for
+# it; sets BACKEND_TIMEOUT_PID, BACKEND_PID (once it exists) and BACKEND_LOG.
+start_backend_unready() {
+  local -r instance=$1
+  shift
+  register_instance "${instance}"
+  start_bounded backend-unready 60 "${BACKEND}" --instance "${instance}" "$@"
+  BACKEND_TIMEOUT_PID=${STARTED_PID}
+  BACKEND_LOG=${BATS_TEST_TMPDIR}/backend-unready.log
+  BACKEND_PID=$(child_pid "${BACKEND_TIMEOUT_PID}")
+}
+
+@test "SIGTERM at any moment of the backend's start-up: it stops cleanly (exit 0) and leaves nothing" {
+  local delay
+  for delay in 0.05 0.1 0.15 0.2 0.3 0.5 1; do
+    INSTANCE=$(unique_instance)
+    start_backend_unready "${INSTANCE}"
+    sleep "${delay}"
+    kill -TERM "${BACKEND_PID}"
+    reap_tracked 20 "${BACKEND_TIMEOUT_PID}" || fail "the backend still runs 20 s after SIGTERM (sent ${delay} s in)"
+    ((EXIT_STATUS == 0)) || fail "SIGTERM ${delay} s into the start-up: exit ${EXIT_STATUS}, not 0: $(cat "${BACKEND_LOG}")"
+    assert_no_leftovers "${INSTANCE}"
+  done
+}
+
+@test "SIGHUP (its terminal closed) stops the backend cleanly: exit 0, nothing left" {
+  start_backend "${INSTANCE}" --delay-ms 1
+  run_frontend 0 --jobs 4 --json
+  kill -HUP "${BACKEND_PID}"
+  reap_tracked 20 "${BACKEND_TIMEOUT_PID}" || fail "the backend still runs 20 s after SIGHUP"
+  assert_equal "${EXIT_STATUS}" 0
+  assert_backend_logged 'Hangup: stopping' 1
+  assert_backend_logged 'stopped cleanly' 1
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# assert_backend_fails_cleanly REGEX ARGS...: the backend exits 3 with one
+# error line matching REGEX, nothing on stdout, and leaves nothing behind.
+assert_backend_fails_cleanly() {
+  local -r says=$1
+  shift
+  register_instance "${INSTANCE}"
+  run -3 --separate-stderr bounded 60 "${BACKEND}" --instance "${INSTANCE}" "$@"
+  assert_output ''
+  with_stderr assert_line --regexp "^offload-backend: error: ${says}"
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "a backend that fails after deciding to serve leaves nothing: --pool-size too large for the hugepages" {
+  assert_backend_fails_cleanly "--pool-size 1048576 needs [0-9]+ MB of hugepage memory .* are free: lower --pool-size or reserve more hugepages" \
+    --pool-size 1048576
+}
+
+@test "a backend that fails in DPDK's start-up leaves nothing: -- --huge-dir /nonexistent" {
+  assert_backend_fails_cleanly 'DPDK EAL initialisation failed' -- --huge-dir /nonexistent
+}
+
+@test "a backend that fails in DPDK's start-up leaves nothing: -- --socket-mem=100000" {
+  assert_backend_fails_cleanly 'DPDK EAL initialisation failed' -- --socket-mem=100000
+}
+
+@test "two backends started at the same instant for one instance: one serves, the other is refused (exit 3), nothing is mixed up" {
+  local round
+  for round in 1 2 3; do
+    INSTANCE=$(unique_instance)
+    register_instance "${INSTANCE}"
+    start_bounded "first-${round}" 60 "${BACKEND}" --instance "${INSTANCE}"
+    local first=${STARTED_PID}
+    start_bounded "second-${round}" 60 "${BACKEND}" --instance "${INSTANCE}"
+    local second=${STARTED_PID}
+    wait_until 30 test -f "$(ready_file "${INSTANCE}")" || fail "neither backend became ready"
+    # The refused one exits by itself; the serving one is still there.
+    local refused="" serving=""
+    if reap_tracked 20 "${second}" && ((EXIT_STATUS == 3)); then
+      refused=second serving=${first}
+    elif reap_tracked 20 "${first}" && ((EXIT_STATUS == 3)); then
+      refused=first serving=${second}
+    fi
+    [[ -n ${refused} ]] || fail "round ${round}: no backend was refused with exit 3"
+    grep -q "already has a running backend" "${BATS_TEST_TMPDIR}/${refused}-${round}.log" ||
+      fail "round ${round}: the refused backend did not say why: $(cat "${BATS_TEST_TMPDIR}/${refused}-${round}.log")"
+    run_frontend 0 --jobs 8 --json
+    assert_all_verified 8
+    BACKEND_PID=$(child_pid "${serving}")
+    BACKEND_TIMEOUT_PID=${serving}
+    stop_backend
+    assert_no_leftovers "${INSTANCE}"
+  done
+}
+
+@test "a frontend started while the backend is still starting waits for it and verifies" {
+  start_backend_unready "${INSTANCE}"
+  # Freeze the backend once its DPDK primary exists but before it serves.
+  wait_until 20 test -e "${DPDK_RUNTIME_ROOT}/${INSTANCE}/config" || fail "the backend created no DPDK config"
+  kill -STOP "${BACKEND_PID}"
+  if [[ -f $(ready_file "${INSTANCE}") ]]; then
+    kill -CONT "${BACKEND_PID}"
+    skip "the backend became ready before it could be frozen (the window is ~100 ms): nothing to test"
+  fi
+  start_bounded frontend 40 "${FRONTEND}" --instance "${INSTANCE}" --jobs 8 --json
+  local -r frontend=${STARTED_PID}
+  wait_for_line 10 "${BATS_TEST_TMPDIR}/frontend.log" "is starting: waiting up to [0-9]+ ms for it to be ready" ||
+    fail "the frontend did not say it waits: $(cat "${BATS_TEST_TMPDIR}/frontend.log")"
+  sleep 2  # longer than nothing: the frontend keeps waiting
+  pid_alive "$(child_pid "${frontend}")" || fail "the frontend gave up on a backend that is starting"
+  kill -CONT "${BACKEND_PID}"
+  reap_tracked 30 "${frontend}" || fail "the frontend still runs 30 s after the backend went on"
+  assert_equal "${EXIT_STATUS}" 0
+  assert_json_in "${BATS_TEST_TMPDIR}/frontend.out" '.jobs == 8 and .ok == 8'
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "rte_mp requests that arrive while the backend stops are answered or refused, never served from freed memory" {
+  start_backend "${INSTANCE}" --delay-ms 1
+  local i
+  for i in 1 2 3 4; do
+    start_bounded "stats-${i}" 30 bash -c 'for _ in $(seq 40); do "$1" --instance "$2" --stats || echo "exit $?"; done' \
+      _ "${FRONTEND}" "${INSTANCE}"
+  done
+  start_bounded "frontends" 30 bash -c 'for _ in $(seq 10); do "$1" --instance "$2" --jobs 4 --json || echo "exit $?"; done' \
+    _ "${FRONTEND}" "${INSTANCE}"
+  sleep 1
+  stop_backend
+  local name pid
+  while IFS=$'\t' read -r pid name _; do
+    [[ ${name} == stats-* || ${name} == frontends ]] || continue
+    reap_tracked 30 "${pid}" || fail "${name} still runs 30 s after the backend stopped"
+  done <"${BATS_TEST_TMPDIR}/tracked-pids"
+  for name in stats-1 stats-2 stats-3 stats-4 frontends; do
+    # Each request either worked or ended with exit 3 or 5 and a reason.
+    ! grep -E '^exit ' "${BATS_TEST_TMPDIR}/${name}.out" | grep -vE '^exit (3|5)$' ||
+      fail "${name}: an unexpected exit status: $(grep -E '^exit ' "${BATS_TEST_TMPDIR}/${name}.out")"
+  done
+  assert_backend_logged 'stopped cleanly' 1
+  assert_no_leftovers "${INSTANCE}"
+}

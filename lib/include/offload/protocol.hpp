@@ -139,6 +139,7 @@ enum class MpStatus : std::int32_t {
   UnknownFrontend = 4,  // frontend id/generation not registered (or from another process)
   BadJobRange = 5,      // job ids outside what was registered
   AlreadyRegistered = 6,
+  Stopping = 7,         // the backend is stopping: it takes no new frontend or message
 };
 std::string_view mp_status_text(MpStatus s) noexcept;
 

@@ -19,6 +19,12 @@
 
 namespace offload::dpdk {
 
+bool eal_args_choose_memory(const std::vector<std::string>& eal_args) {
+  return std::any_of(eal_args.begin(), eal_args.end(), [](const std::string& a) {
+    return a == "-m" || a.rfind("--socket-mem", 0) == 0 || a == "--legacy-mem" || a.rfind("--socket-limit", 0) == 0;
+  });
+}
+
 std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config) {
   std::vector<std::string> args{
       program,
@@ -39,10 +45,7 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
                                     [](const std::string& a) { return a.rfind("--base-virtaddr", 0) == 0; });
   if (config.role == ProcessRole::Primary && !has_base) args.emplace_back("--base-virtaddr=0x200000000000");
 #endif
-  const bool chooses_memory = std::any_of(config.extra_args.begin(), config.extra_args.end(), [](const std::string& a) {
-    return a == "-m" || a.rfind("--socket-mem", 0) == 0 || a == "--legacy-mem" || a.rfind("--socket-limit", 0) == 0;
-  });
-  if (config.role == ProcessRole::Primary && config.preallocate_mb != 0 && !chooses_memory) {
+  if (config.role == ProcessRole::Primary && config.preallocate_mb != 0 && !eal_args_choose_memory(config.extra_args)) {
     args.emplace_back("-m");
     args.push_back(std::to_string(config.preallocate_mb));
   }

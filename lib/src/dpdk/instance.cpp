@@ -1,12 +1,14 @@
 #include "offload/dpdk/instance.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -257,6 +259,41 @@ int remove_hugepage_files(std::string_view instance) {
     std::error_code ec;
     fs::remove(p, ec);
   });
+}
+
+InstanceStartLock::InstanceStartLock(std::string_view instance, int bound_ms) {
+  const fs::path base = fs::path(runtime_dir(instance)).parent_path();
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  fd_ = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0)
+    throw EnvironmentError("cannot open " + base.string() + ": " + std::strerror(errno));
+  for (int waited = 0; ::flock(fd_, LOCK_EX | LOCK_NB) != 0; waited += 10) {
+    if (errno != EWOULDBLOCK || waited >= bound_ms) {
+      ::close(fd_);
+      throw EnvironmentError("another offload-backend has been starting for " + std::to_string(bound_ms / 1000) +
+                             " s and still holds " + base.string() + " (flock): try again once it is up");
+    }
+    ::usleep(10'000);
+  }
+}
+
+InstanceStartLock::~InstanceStartLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+bool remove_instance_if_unserved(std::string_view instance) {
+  const InstanceStartLock lock(instance, 2'000);
+  if (primary_alive(instance)) return false;
+  remove_runtime_dir(instance);
+  remove_hugepage_files(instance);
+  return true;
+}
+
+long free_hugepage_mb() {
+  const long pages = meminfo_value("HugePages_Free");
+  const long page_kb = meminfo_value("Hugepagesize");
+  return pages < 0 || page_kb <= 0 ? -1 : pages * page_kb / 1024;
 }
 
 void require_hugepages() {

@@ -29,6 +29,10 @@ struct EalConfig {
   std::uint32_t preallocate_mb = 0;
 };
 
+// True when raw EAL arguments set the memory themselves (-m, --socket-mem,
+// --socket-limit, --legacy-mem): then EalConfig::preallocate_mb is not added.
+bool eal_args_choose_memory(const std::vector<std::string>& eal_args);
+
 std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config);
 
 // rte_eal_init on construction (throws EnvironmentError with rte_strerror),

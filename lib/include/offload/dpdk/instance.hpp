@@ -71,6 +71,32 @@ std::string explain_overrun(std::string_view what, long long bound_ms, std::stri
 int count_hugepage_files(std::string_view instance);
 int remove_hugepage_files(std::string_view instance);
 
+// Serialises backends starting on this machine (an exclusive flock on the
+// runtime base dir, /var/run/dpdk): held while a backend checks for a live
+// primary, removes a dead one's files and runs rte_eal_init, after which the
+// new primary's own config lock guards the instance. Two backends started at
+// the same instant for one instance cannot both find it free, nor remove what
+// the other is creating. Waits at most `bound`, then throws EnvironmentError.
+class InstanceStartLock {
+public:
+  explicit InstanceStartLock(std::string_view instance, int bound_ms = 15'000);
+  InstanceStartLock(const InstanceStartLock&) = delete;
+  InstanceStartLock& operator=(const InstanceStartLock&) = delete;
+  ~InstanceStartLock();
+
+private:
+  int fd_ = -1;
+};
+
+// For a secondary whose DPDK start-up failed: if the instance has no live
+// primary (its backend stopped meanwhile), removes the runtime dir and
+// hugepage files the attempt re-created, under InstanceStartLock so that a
+// backend starting now is not disturbed. Returns true if it removed them.
+bool remove_instance_if_unserved(std::string_view instance);
+
+// Free hugepage memory in MB (HugePages_Free x Hugepagesize), -1 if unknown.
+long free_hugepage_mb();
+
 // Throws EnvironmentError, naming the commands that fix it, unless a
 // hugetlbfs is mounted and at least one free hugepage exists.
 void require_hugepages();
