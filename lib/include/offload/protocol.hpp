@@ -98,6 +98,12 @@ inline std::atomic_ref<std::uint32_t> magic_ref(Request& r) noexcept { return st
 // it with acquire before reading the payload.
 inline std::atomic_ref<std::int32_t> status_ref(Request& r) noexcept { return std::atomic_ref<std::int32_t>(r.status); }
 
+// Copies a job's input into the payload buffer granted with its request
+// (kPayloadBufferBytes): false, writing nothing, when the input is empty or
+// longer. A longer copy would overwrite the next mempool object, another
+// job's buffer; the frontend writes payloads only through this.
+[[nodiscard]] bool copy_payload(void* buffer, std::span<const std::uint8_t> input) noexcept;
+
 // What the backend knows when it validates a request from one frontend slot.
 struct RequestCheck {
   std::uint16_t frontend_id;
