@@ -121,8 +121,8 @@ public:
       slot.completions = rings.completions.get();
       slot.returns = rings.returns.get();
     }
-    registry_.install(buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth, &counters_, started_ns_,
-                      wakeup_.get());
+    registry_.install(buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth, opts.engines,
+                      ms_to_ns(opts.delay.latency_bound_ms()), &counters_, started_ns_, wakeup_.get());
   }
 
   Backend(const Backend&) = delete;

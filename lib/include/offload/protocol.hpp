@@ -170,6 +170,11 @@ struct RegisterReply {
   std::uint16_t frontend_id;
   std::uint32_t generation;
   std::uint32_t queue_depth;  // request ring capacity
+  // The device's timing, from which a frontend derives its default
+  // --timeout-ms (derived_timeout_ms in device_model.hpp).
+  std::uint32_t engines;           // 0: unlimited
+  std::uint32_t reserved;
+  std::uint64_t latency_bound_ns;  // DelaySpec::latency_bound_ms()
 };
 
 // One batch of job eventfds (num_fds of the rte_mp message, 1..8).
@@ -210,7 +215,7 @@ struct StatsReply {
 };
 
 static_assert(sizeof(RegisterRequest) <= kMpMaxParam && sizeof(FdSyncRequest) <= kMpMaxParam &&
-              sizeof(StatsReply) <= kMpMaxParam);
+              sizeof(RegisterReply) <= kMpMaxParam && sizeof(StatsReply) <= kMpMaxParam);
 
 MpHeader make_mp_header() noexcept;
 
