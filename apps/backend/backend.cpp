@@ -478,6 +478,7 @@ void clean_stale_instance(const std::string& instance) {
 
 int run(const BackendOptions& opts) {
   setup_logging("backend", opts.log_level);
+  dpdk::refuse_reserved_eal_args(opts.eal_args);
   // Every job of every frontend hands the backend its eventfd.
   constexpr std::size_t kFdsNeeded = std::size_t{proto::kMaxFrontends} * (proto::kMaxJobsPerFrontend + 2) + 256;
   try {

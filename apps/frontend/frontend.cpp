@@ -297,6 +297,8 @@ int print_stats(const FrontendOptions& opts) {
 
 int run(const FrontendOptions& opts) {
   setup_logging("frontend", opts.log_level);
+  // A usage error before an environment one: no backend is no reason to hide it.
+  dpdk::refuse_reserved_eal_args(opts.eal_args);
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
   require_live_backend(opts.instance);
