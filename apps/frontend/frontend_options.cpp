@@ -23,7 +23,7 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       "included), 3 no backend / environment, 4 --timeout-ms expired, 5 the backend died mid-run,\n"
       "70 an internal error (a bug).");
   add_instance_option(app, opts.instance, "Instance name of the backend to attach to (its DPDK --file-prefix)");
-  add_lcore_option(app, opts.lcore, "CPU core of this process's EAL thread (default 0)");
+  add_lcore_option(app, opts.lcore, "CPU core of this process's EAL thread (default: the first core this process may use)");
   auto* jobs = app.add_option("--jobs,-j", opts.jobs, "Walkthrough: run this many jobs, once each")
                    ->check(integer_in(1, proto::kMaxJobsPerFrontend))
                    ->capture_default_str();
@@ -64,6 +64,11 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
     opts.notify = opts.notify_name == "callback"    ? proto::NotifyMode::Callback
                   : opts.notify_name == "coalesced" ? proto::NotifyMode::Coalesced
                                                     : proto::NotifyMode::EventFd;
+    if (opts.lcore < 0) {
+      // A fixed 0 failed in rte_eal_init under `taskset -c 1`.
+      const auto cpus = allowed_cpus();
+      opts.lcore = cpus.empty() ? 0 : cpus.front();
+    }
     if (opts.inflight == 0) opts.inflight = opts.jobs;
     if (opts.total == 0 && opts.duration_s == 0.0) opts.total = opts.inflight;
   });

@@ -159,6 +159,23 @@ assert_usage_error() {
   assert_no_leftovers "${INSTANCE}"
 }
 
+# The frontend's --lcore defaulted to 0, which rte_eal_init refused (exit 3)
+# when the process may not run there.
+@test "under taskset, the default --lcore of both programs is a CPU they may use" {
+  local -r cpu=$(($(nproc) - 1))
+  register_instance "${INSTANCE}"
+  BACKEND_COUNT=1
+  start_bounded backend-1 "${BACKEND_BOUND_S}" taskset -c "${cpu}" "${BACKEND}" --instance "${INSTANCE}" --delay-ms 1
+  BACKEND_TIMEOUT_PID=${STARTED_PID}
+  BACKEND_PID=$(child_pid "${BACKEND_TIMEOUT_PID}")
+  wait_until "${BACKEND_READY_S}" test -f "$(ready_file "${INSTANCE}")" || fail "backend not ready: $(cat "${BATS_TEST_TMPDIR}/backend-1.log")"
+
+  run -0 --separate-stderr bounded 30 taskset -c "${cpu}" "${FRONTEND}" --instance "${INSTANCE}" --jobs 2 --json
+  assert_all_verified 2
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 @test "bad EAL arguments with --json: one JSON line on stdout, exit 2; the backend serves on" {
   start_backend "${INSTANCE}" --delay-ms 1
 
