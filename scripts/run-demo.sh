@@ -123,6 +123,7 @@ describe_exit() {
     3) echo "the environment is missing something (see the error line above)" ;;
     4) echo "--timeout-ms expired; the log lists the jobs still waiting" ;;
     5) echo "the backend died mid-run; the log names the jobs it held" ;;
+    70) echo "an internal error (a bug: the error line above says where)" ;;
     *) echo "unexpected exit code" ;;
   esac
 }

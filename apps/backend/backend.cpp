@@ -111,8 +111,8 @@ public:
       slot.completions = rings.completions.get();
       slot.returns = rings.returns.get();
     }
-    registry_.install(buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth, &counters_, started_ns_,
-                      wakeup_.get());
+    registry_.install(buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth, opts.engines,
+                      ms_to_ns(opts.delay.latency_bound_ms()), &counters_, started_ns_, wakeup_.get());
   }
 
   Backend(const Backend&) = delete;
@@ -517,6 +517,7 @@ int run(const BackendOptions& opts) {
   // too) inherits the blocked mask, so a stop signal waits for serve().
   StopSignals stop_signals;
   setup_logging("backend", opts.log_level);
+  dpdk::refuse_reserved_eal_args(opts.eal_args);
   // Every job of every frontend hands the backend its eventfd.
   constexpr std::size_t kFdsNeeded = std::size_t{proto::kMaxFrontends} * (proto::kMaxJobsPerFrontend + 2) + 256;
   try {

@@ -24,6 +24,8 @@ struct Installed {
   rte_mempool* payload_pool = nullptr;
   rte_mempool* request_pool = nullptr;
   std::uint32_t queue_depth = 0;
+  std::uint32_t engines = 0;
+  std::uint64_t latency_bound_ns = 0;
   BackendCounters* counters = nullptr;
   std::uint64_t started_ns = 0;
   int wakeup_fd = -1;
@@ -95,6 +97,8 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
   proto::RegisterReply out{};
   out.backend_version = proto::kVersion;
   out.queue_depth = g_installed.queue_depth;
+  out.engines = g_installed.engines;
+  out.latency_bound_ns = g_installed.latency_bound_ns;
   const int sender = peer_pid(static_cast<const char*>(peer));
   if (parsed.status == proto::MpStatus::Ok && sender != 0 && sender != parsed.value.pid)
     parsed.status = proto::MpStatus::BadMessage;  // it claims to be another process
@@ -251,8 +255,10 @@ FrontendRegistry::FrontendRegistry() {
 }
 
 void FrontendRegistry::install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
-                               BackendCounters* counters, std::uint64_t started_ns, int wakeup_fd) {
-  g_installed = Installed{this, payload_pool, request_pool, queue_depth, counters, started_ns, wakeup_fd};
+                               std::uint32_t engines, std::uint64_t latency_bound_ns, BackendCounters* counters,
+                               std::uint64_t started_ns, int wakeup_fd) {
+  g_installed = Installed{this,    payload_pool,     request_pool, queue_depth, engines,
+                          latency_bound_ns, counters, started_ns,   wakeup_fd};
   g_accepting.store(true);
   for (const auto& action : kActions) {
     if (rte_mp_action_register(action.name, action.handler) != 0) {

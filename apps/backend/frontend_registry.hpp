@@ -56,8 +56,11 @@ public:
   // Registers the rte_mp actions (only one registry may be installed).
   // `wakeup_fd` (an eventfd) is signalled when a frontend registers, so an
   // idle serving loop sleeping on it starts polling at once.
+  // `engines` and `latency_bound_ns` go to each frontend in its register
+  // reply (its default --timeout-ms derives from them).
   void install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
-               BackendCounters* counters, std::uint64_t started_ns, int wakeup_fd);
+               std::uint32_t engines, std::uint64_t latency_bound_ns, BackendCounters* counters,
+               std::uint64_t started_ns, int wakeup_fd);
   void uninstall() noexcept;
 
   // Serving loop: closes the slot's fds and makes it Free again.

@@ -12,5 +12,5 @@ int main(int argc, char** argv) {
   opts.eal_args = split.eal;
   if (const int code = offload::parse_cli(app, static_cast<int>(split.app.size()), split.app.data()); code >= 0)
     return code;
-  return offload::run_guarded("offload-backend", [&] { return offload::backend::run(opts); });
+  return offload::run_guarded(app, [&] { return offload::backend::run(opts); });
 }

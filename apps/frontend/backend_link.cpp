@@ -77,6 +77,8 @@ BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, pr
   require_ok(status, "this frontend's registration");
   frontend_id_ = reply.frontend_id;
   generation_ = reply.generation;
+  engines_ = reply.engines;
+  latency_bound_ns_ = reply.latency_bound_ns;
   registered_ = true;
 
   const std::string names[] = {proto::grant_ring_name(frontend_id_), proto::request_ring_name(frontend_id_),

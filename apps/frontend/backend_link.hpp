@@ -49,6 +49,10 @@ public:
 
   std::uint16_t frontend_id() const noexcept { return frontend_id_; }
   std::uint32_t generation() const noexcept { return generation_; }
+  // The backend's device, from its register reply: engines (0: unlimited)
+  // and a bound on one request's service time.
+  std::uint32_t engines() const noexcept { return engines_; }
+  double latency_bound_ms() const noexcept { return static_cast<double>(latency_bound_ns_) / 1e6; }
   // This frontend's four rings (protocol.hpp): it dequeues granted request
   // objects, enqueues requests, dequeues completions, enqueues returns. It
   // never takes from or puts into the backend's pools itself.
@@ -62,6 +66,8 @@ private:
   std::string instance_;
   std::uint16_t frontend_id_ = 0;
   std::uint32_t generation_ = 0;
+  std::uint32_t engines_ = 0;
+  std::uint64_t latency_bound_ns_ = 0;
   bool registered_ = false;
   bool backend_stopping_ = false;
   rte_ring* grants_ = nullptr;

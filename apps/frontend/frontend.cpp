@@ -25,6 +25,7 @@
 #include "offload/async_wait.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
+#include "offload/device_model.hpp"
 #include "offload/dpdk/eal.hpp"
 #include "offload/dpdk/instance.hpp"
 #include "offload/exit_codes.hpp"
@@ -40,7 +41,6 @@ namespace offload::frontend {
 namespace {
 
 constexpr std::uint32_t kNarratedJobs = 32;
-constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 // How often the event loop checks that the backend still lives: the bound
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
@@ -119,9 +119,15 @@ public:
 
   int run() {
     const std::uint64_t started = monotonic_ns();
-    const std::uint64_t timeout_ms = opts_.timeout_ms != 0 ? opts_.timeout_ms
-                                     : opts_.duration_s > 0 ? static_cast<std::uint64_t>(opts_.duration_s * 1000) + kDefaultTimeoutMs
-                                                            : kDefaultTimeoutMs;
+    // A fixed 60 s default timed out every job of a backend with
+    // --delay-ms 60000; the backend's timing comes with the register reply.
+    const std::uint64_t timeout_ms =
+        opts_.timeout_ms != 0 ? opts_.timeout_ms
+                              : derived_timeout_ms(link_.latency_bound_ms(), link_.engines(), opts_.inflight,
+                                                   opts_.total, opts_.duration_s);
+    if (opts_.timeout_ms == 0)
+      spdlog::debug("run bounded at {} ms (derived from the backend's device: {} engine(s), up to {} ms a request)",
+                    timeout_ms, link_.engines(), link_.latency_bound_ms());
     const std::uint64_t deadline = started + timeout_ms * 1'000'000ULL;
     stop_starting_ns_ = opts_.duration_s > 0 ? started + static_cast<std::uint64_t>(opts_.duration_s * 1e9) : UINT64_MAX;
     std::uint64_t last_check = started;
@@ -301,6 +307,8 @@ int print_stats(const FrontendOptions& opts) {
 
 int run(const FrontendOptions& opts) {
   setup_logging("frontend", opts.log_level);
+  // A usage error before an environment one: no backend is no reason to hide it.
+  dpdk::refuse_reserved_eal_args(opts.eal_args);
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
   require_live_backend(opts.instance, kBackendReadyBound);

@@ -17,20 +17,22 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       "  callback   ASYNC_WAIT_CTX_set_callback: a poller drains the completion ring and calls it\n"
       "  coalesced  one doorbell eventfd per frontend + a completion ring drained in bursts\n"
       "--stats asks the backend for its counters and pool levels (one JSON line).\n\n"
-      "Raw EAL arguments may follow '--'.\n\n"
-      "Exit codes: 0 all jobs verified, 1 some job failed, 2 bad flags, 3 no backend / environment,\n"
-      "4 --timeout-ms expired, 5 the backend died mid-run.");
+      "Raw EAL arguments may follow '--' (not -l/-c/--lcores, --file-prefix or --proc-type: the\n"
+      "frontend sets them from --lcore and --instance).\n\n"
+      "Exit codes: 0 all jobs verified, 1 some job failed, 2 bad flags (EAL arguments after '--'\n"
+      "included), 3 no backend / environment, 4 --timeout-ms expired, 5 the backend died mid-run,\n"
+      "70 an internal error (a bug).");
   add_instance_option(app, opts.instance, "Instance name of the backend to attach to (its DPDK --file-prefix)");
-  app.add_option("--lcore", opts.lcore, "CPU core of this process's EAL thread")->check(CLI::Range(0, 1023))->capture_default_str();
+  add_lcore_option(app, opts.lcore, "CPU core of this process's EAL thread (default: the first core this process may use)");
   auto* jobs = app.add_option("--jobs,-j", opts.jobs, "Walkthrough: run this many jobs, once each")
-                   ->check(CLI::Range(std::uint32_t{1}, proto::kMaxJobsPerFrontend))
+                   ->check(integer_in(1, proto::kMaxJobsPerFrontend))
                    ->capture_default_str();
   auto* inflight = app.add_option("--inflight", opts.inflight, "Load generator: jobs in flight at once")
-                       ->check(CLI::Range(std::uint32_t{1}, proto::kMaxJobsPerFrontend));
+                       ->check(integer_in(1, proto::kMaxJobsPerFrontend));
   auto* total = app.add_option("--total", opts.total, "Load generator: requests to complete")
-                    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+                    ->check(integer_in(1, std::uint64_t{1} << 40));
   auto* duration = app.add_option("--duration", opts.duration_s, "Load generator: seconds to run (instead of --total)")
-                       ->check(CLI::Range(0.001, 86400.0));
+                       ->check(number_in(0.001, 86400.0));
   total->excludes(duration);
   jobs->excludes(inflight);
   app.add_option("--notify", opts.notify_name, "How completions reach jobs: eventfd, callback or coalesced")
@@ -38,6 +40,7 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       ->capture_default_str();
   app.add_option("--protocol-version", opts.protocol_version,
                  "Testing aid: register claiming this protocol version (the backend must refuse a mismatch)")
+      ->check(integer_in(0, UINT16_MAX))
       ->group("Testing");
   app.add_option("--inject-fault", opts.inject_fault,
                  "Testing aid: job 0 sends a hostile first request the backend must reject without touching "
@@ -61,6 +64,11 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
     opts.notify = opts.notify_name == "callback"    ? proto::NotifyMode::Callback
                   : opts.notify_name == "coalesced" ? proto::NotifyMode::Coalesced
                                                     : proto::NotifyMode::EventFd;
+    if (opts.lcore < 0) {
+      // A fixed 0 failed in rte_eal_init under `taskset -c 1`.
+      const auto cpus = allowed_cpus();
+      opts.lcore = cpus.empty() ? 0 : cpus.front();
+    }
     if (opts.inflight == 0) opts.inflight = opts.jobs;
     if (opts.total == 0 && opts.duration_s == 0.0) opts.total = opts.inflight;
   });

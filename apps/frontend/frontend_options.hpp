@@ -13,7 +13,7 @@ namespace offload::frontend {
 
 struct FrontendOptions {
   std::string instance = "offload";
-  int lcore = 0;
+  int lcore = -1;  // -1: the first CPU this process may use (0 unless restricted)
   // Walkthrough: --jobs N runs N jobs once each. Load generator: --inflight
   // J jobs push --total N requests (or run for --duration S), each job
   // reused with its wait context and fd.

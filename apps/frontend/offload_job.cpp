@@ -133,7 +133,9 @@ int offload_job_main(void* args) {
   // The backend filled in the grant (magic, version, frontend id,
   // generation, payload address); the job fills in the request.
   proto::Request& r = *job.request;
-  std::memcpy(job.payload, job.input.data(), job.input.size());
+  if (!proto::copy_payload(job.payload, job.input))
+    return fail(job, fmt::format("its payload of {} bytes does not fit the {}-byte buffer granted with a request",
+                                 job.input.size(), proto::kPayloadBufferBytes));
   r.job_id = job.job_id;
   r.seq = job.seq;
   r.op = kOp;

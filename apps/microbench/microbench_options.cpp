@@ -19,7 +19,7 @@ void define_options(CLI::App& app, MicrobenchOptions& opts) {
   app.add_option("--iterations", opts.iterations,
                  "Timed repetitions of the fast measurements (the pipelined ring passes 20x as many "
                  "messages, the eventfd ping-pong does 1/20 as many round trips)")
-      ->check(CLI::Range(kMinIterations, kMaxIterations))
+      ->check(offload::integer_in(kMinIterations, kMaxIterations))
       ->capture_default_str();
   app.add_option_function<std::vector<int>>(
          "--cpus",
@@ -30,7 +30,7 @@ void define_options(CLI::App& app, MicrobenchOptions& opts) {
          "The two CPUs: this process, then the forked child (default 0,1)")
       ->expected(2)
       ->delimiter(',')
-      ->check(CLI::Range(0, 1023));
+      ->check(offload::integer_in(0, 1023));
   add_json_flag(app, opts.json);
   app.callback([&opts] {
     if (opts.parent_cpu == opts.child_cpu)

@@ -9,5 +9,5 @@ int main(int argc, char** argv) {
   offload::threadsim::ThreadsimOptions opts;
   offload::threadsim::define_options(app, opts);
   if (const int code = offload::parse_cli(app, argc, argv); code >= 0) return code;
-  return offload::run_guarded("offload-threadsim", [&] { return offload::threadsim::run(opts); });
+  return offload::run_guarded(app, [&] { return offload::threadsim::run(opts); });
 }

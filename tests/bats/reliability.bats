@@ -302,7 +302,9 @@ hostile_request() {
   start_backend "${INSTANCE}" --delay-ms 1
 
   run_frontend 3 --jobs 4 --protocol-version 9 --json
-  assert_output ''
+  # --json: the error as one JSON line on stdout, too.
+  assert_equal "${#lines[@]}" 1
+  assert_json '.program == "frontend" and .exit_code == 3 and (.error | test("speaks protocol version [0-9]+, this frontend 9"))'
   with_stderr assert_line --regexp "the backend of instance '${INSTANCE}' speaks protocol version ([0-8]|[1-9][0-9]+), this frontend 9"
   assert_backend_alive
   assert_backend_logged 'refused a frontend registration.*protocol version' 1

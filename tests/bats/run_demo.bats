@@ -97,6 +97,16 @@ demo_instance() {
   assert_no_leftovers "${DEMO_INSTANCE}"
 }
 
+# The frontend copied any --message into its 4096-byte granted buffer; the
+# overrun crashed the backend at stop.
+@test "run-demo.sh --message of 5000 bytes exits 2 naming the 4096-byte bound, leaving nothing" {
+  run -2 --separate-stderr bounded 560 "${DEMO}" --jobs 1 --message "$(head -c 5000 /dev/zero | tr '\0' A)"
+  with_stderr assert_line 'offload-frontend: error: --message: at most 4096 bytes (got 5000)'
+  with_stderr assert_line --partial '[backend] [info] stopped cleanly'
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
 @test "run-demo.sh refuses --instance (it picks its own) with exit 2 before building" {
   run -2 --separate-stderr bounded 30 "${DEMO}" --jobs 4 --instance mine
 

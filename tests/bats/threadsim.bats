@@ -86,15 +86,42 @@ assert_usage_error() {
 }
 
 @test "bad flag: --jobs 0" {
-  assert_usage_error '--jobs' --jobs 0
+  assert_usage_error "--jobs: '0' is not an integer in 1\.\.65536" --jobs 0
 }
 
 @test "bad flag: --delay-ms -1" {
-  assert_usage_error '--delay-ms' --delay-ms -1
+  assert_usage_error "--delay-ms: '-1' is not a number in 0\.\.60000$" --delay-ms -1
 }
 
-@test "bad flag: --jobs abc" {
-  assert_usage_error '--jobs' --jobs abc
+@test "bad flag: --jobs abc says what was expected" {
+  assert_usage_error "--jobs: 'abc' is not an integer in 1\.\.65536$" --jobs abc
+}
+
+# nan passed every range check: threadsim spun a core and ignored --timeout-ms
+# (the 10 s bound of assert_usage_error catches that).
+@test "bad flags: non-finite numbers (nan, NaN with --delay-dist exp, inf, --delay-ms-min nan)" {
+  assert_usage_error "--delay-ms: 'nan' is not a number in 0\.\.60000$" --delay-ms nan --timeout-ms 500
+  assert_usage_error "--delay-ms: 'NaN' is not a number" --delay-dist exp --delay-ms NaN
+  assert_usage_error "--delay-ms: 'inf' is not a number" --delay-ms inf
+  assert_usage_error "--delay-ms-min: 'nan' is not a number" --delay-ms-min nan --delay-ms-max 5
+  assert_usage_error "--delay-ms-max: '-inf' is not a number" --delay-ms-min 0 --delay-ms-max=-inf
+}
+
+@test "bad flags: every numeric option says what it expected" {
+  assert_usage_error "--device-threads: '0' is not an integer in 1\.\.64$" --device-threads 0
+  assert_usage_error "--engines: 'x' is not an integer in 0\.\.1048576$" --engines x
+  assert_usage_error "--inflight: '-1' is not an integer in 0\.\.65536$" --inflight=-1
+  assert_usage_error "--fail-job: '1.5' is not an integer in 0\.\.65535$" --fail-job 1.5
+  assert_usage_error "--timeout-ms: 'soon' is not an integer in 0\.\.86400000$" --timeout-ms soon
+  assert_usage_error "--payload: '0' is not an integer in 1\.\.1048576$" --payload 0
+  assert_usage_error "--seed: 'abc' is not an integer in 0\.\.18446744073709551615$" --seed abc
+}
+
+@test "--json with a bad flag: one JSON line on stdout with the error and exit code 2" {
+  run -2 --separate-stderr bounded 10 "${THREADSIM}" --json --delay-ms nan
+  assert_equal "${#lines[@]}" 1
+  assert_json '.program == "threadsim" and .exit_code == 2 and .error == "--delay-ms: '"'nan'"' is not a number in 0..60000"'
+  with_stderr assert_line "offload-threadsim: error: --delay-ms: 'nan' is not a number in 0..60000"
 }
 
 @test "bad flag: --bogus" {
@@ -116,6 +143,10 @@ assert_usage_error() {
   for flag in --jobs --delay-ms --fail-job --timeout-ms; do
     assert_line --regexp "^ +(-[a-zA-Z],)?${flag}( |$)"
   done
+  # Ranges as a user writes them, not CLI11's 0.000000 - 60000.000000.
+  assert_line --regexp '^ +--delay-ms FLOAT:0\.\.60000='
+  refute_output --partial '0.000000'
+  assert_output --partial '70 an internal error'
   with_stderr assert_output ''
 }
 

@@ -82,10 +82,16 @@ assert_usage_error() {
 }
 
 @test "bad frontend flags: exit 2 with one error line" {
-  assert_usage_error "${FRONTEND}" '--jobs' --jobs 0
-  assert_usage_error "${FRONTEND}" '--jobs' --jobs 1025
-  assert_usage_error "${FRONTEND}" '--payload' --payload 4097
+  assert_usage_error "${FRONTEND}" "--jobs: '0' is not an integer in 1\.\.1024$" --jobs 0
+  assert_usage_error "${FRONTEND}" "--jobs: '1025' is not an integer in 1\.\.1024$" --jobs 1025
+  assert_usage_error "${FRONTEND}" "--jobs: 'abc' is not an integer in 1\.\.1024$" --jobs abc
+  assert_usage_error "${FRONTEND}" "--payload: '4097' is not an integer in 1\.\.4096$" --payload 4097
   assert_usage_error "${FRONTEND}" '--payload' --payload 0
+  assert_usage_error "${FRONTEND}" "--message: at most 4096 bytes \(got 4097\)$" --message "$(printf 'A%.0s' {1..4097})"
+  assert_usage_error "${FRONTEND}" "--duration: 'nan' is not a number in 0\.001\.\.86400$" --duration nan
+  assert_usage_error "${FRONTEND}" "--total: '1e6' is not an integer in 1\.\.1099511627776$" --total 1e6
+  assert_usage_error "${FRONTEND}" "--timeout-ms: 'inf' is not an integer" --timeout-ms inf
+  assert_usage_error "${FRONTEND}" "--protocol-version: '65536' is not an integer in 0\.\.65535$" --protocol-version 65536
   assert_usage_error "${FRONTEND}" '--notify' --notify carrier-pigeon
   assert_usage_error "${FRONTEND}" '--inflight|--jobs' --jobs 4 --inflight 4
   assert_usage_error "${FRONTEND}" '--message|--payload' --message hi --payload 8
@@ -93,12 +99,111 @@ assert_usage_error() {
 }
 
 @test "bad backend flags: exit 2 with one error line" {
-  assert_usage_error "${BACKEND}" '--delay-ms' --delay-ms -1
+  assert_usage_error "${BACKEND}" "--delay-ms: '-1' is not a number in 0\.\.60000$" --delay-ms -1
+  # nan passed the range check: the backend logged "latency fixed nan ms" and
+  # never completed a request.
+  assert_usage_error "${BACKEND}" "--delay-ms: 'nan' is not a number in 0\.\.60000$" --delay-ms nan
+  assert_usage_error "${BACKEND}" "--delay-ms: 'NaN' is not a number" --delay-dist exp --delay-ms NaN
+  assert_usage_error "${BACKEND}" "--delay-ms-min: 'nan' is not a number" --delay-ms-min nan --delay-ms-max 5
+  assert_usage_error "${BACKEND}" "--delay-ms: 'inf' is not a number" --delay-ms inf
+  assert_usage_error "${BACKEND}" "--engines: 'many' is not an integer in 0\.\.1048576$" --engines many
+  assert_usage_error "${BACKEND}" "--idle-sleep-us: '100001' is not an integer in 0\.\.100000$" --idle-sleep-us 100001
   assert_usage_error "${BACKEND}" '--delay-dist' --delay-dist lognormal
-  assert_usage_error "${BACKEND}" '--queue-depth' --queue-depth 4
-  assert_usage_error "${BACKEND}" '--pool-size' --pool-size 1
+  assert_usage_error "${BACKEND}" "--queue-depth: '4' is not an integer in 8\.\.65536$" --queue-depth 4
+  assert_usage_error "${BACKEND}" "--pool-size: '1' is not an integer in 64\.\.1048576$" --pool-size 1
   assert_usage_error "${BACKEND}" '--log-level' --log-level chatty
   assert_usage_error "${BACKEND}" '--warp' --warp
+}
+
+# The message was copied into the 4096-byte granted buffer whatever its
+# length, overwriting the next mempool object: the backend then crashed at stop.
+@test "--message of 5000 bytes: exit 2 naming the bound; the backend serves on and stops cleanly" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 2 --jobs 1 --message "$(head -c 5000 /dev/zero | tr '\0' A)"
+  assert_output ''
+  with_stderr assert_line 'offload-frontend: error: --message: at most 4096 bytes (got 5000)'
+
+  run_frontend 0 --jobs 4 --message "$(head -c 4096 /dev/zero | tr '\0' A)" --json
+  assert_all_verified 4
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "--json: a run that fails (no backend: exit 3) prints one JSON line with the error" {
+  run_frontend 3 --jobs 4 --json
+  assert_equal "${#lines[@]}" 1
+  assert_json ".program == \"frontend\" and .exit_code == 3 and (.error | test(\"no offload-backend is running for instance '${INSTANCE}'\"))"
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# EAL's usage went to stdout (102 lines, breaking --json | jq) with exit 3;
+# '--proc-type primary' failed with "EAL initialisation failed: Success".
+@test "bad EAL arguments: exit 2 naming the argument, nothing on stdout" {
+  assert_usage_error "${BACKEND}" "--lcore: CPU 1023 is not one this process may run on \(it may use [0-9,-]+\)$" --lcore 1023
+  assert_usage_error "${FRONTEND}" "--lcore: CPU 1023 is not one this process may run on" --lcore 1023
+  assert_usage_error "${BACKEND}" "'-l' after '--': the program sets this EAL argument itself; use --lcore" -- -l 1
+  assert_usage_error "${BACKEND}" "'--lcores=1' after '--'.*use --lcore" -- --lcores=1
+  assert_usage_error "${BACKEND}" "'--proc-type' after '--'.*the backend is always DPDK's primary" -- --proc-type primary
+  assert_usage_error "${BACKEND}" "'--file-prefix=other' after '--'.*use --instance" -- --file-prefix=other
+  # Refused before the frontend looks for its backend (there is none).
+  assert_usage_error "${FRONTEND}" "'-l1' after '--'.*use --lcore" -- -l1
+
+  # What only DPDK can judge: its text (usage included) on stderr, one line
+  # of ours naming the arguments, exit 2.
+  run -2 --separate-stderr bounded 30 "${BACKEND}" --instance "${INSTANCE}" -- --bogus-eal
+  assert_output ''
+  with_stderr assert_line --partial "unrecognized option '--bogus-eal'"
+  with_stderr assert_line "offload-backend: error: DPDK rejected the EAL arguments after '--' (--bogus-eal): see EAL's message above its usage text"
+  with_stderr refute_line --partial 'Success'
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# The frontend's --lcore defaulted to 0, which rte_eal_init refused (exit 3)
+# when the process may not run there.
+@test "under taskset, the default --lcore of both programs is a CPU they may use" {
+  local -r cpu=$(($(nproc) - 1))
+  register_instance "${INSTANCE}"
+  BACKEND_COUNT=1
+  start_bounded backend-1 "${BACKEND_BOUND_S}" taskset -c "${cpu}" "${BACKEND}" --instance "${INSTANCE}" --delay-ms 1
+  BACKEND_TIMEOUT_PID=${STARTED_PID}
+  BACKEND_PID=$(child_pid "${BACKEND_TIMEOUT_PID}")
+  wait_until "${BACKEND_READY_S}" test -f "$(ready_file "${INSTANCE}")" || fail "backend not ready: $(cat "${BATS_TEST_TMPDIR}/backend-1.log")"
+
+  run -0 --separate-stderr bounded 30 taskset -c "${cpu}" "${FRONTEND}" --instance "${INSTANCE}" --jobs 2 --json
+  assert_all_verified 2
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "bad EAL arguments with --json: one JSON line on stdout, exit 2; the backend serves on" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  run_frontend 2 --jobs 1 --json -- --bogus-eal
+  assert_equal "${#lines[@]}" 1
+  assert_json '.program == "frontend" and .exit_code == 2 and (.error | startswith("DPDK rejected the EAL arguments after '"'--'"' (--bogus-eal)"))'
+
+  run_frontend 0 --jobs 2 --json
+  assert_all_verified 2
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# A fixed 60 s default timed out every job of a backend with --delay-ms 60000
+# (its documented maximum). The frontend now derives it from the device the
+# backend describes at registration: 30 s + 2 x 8 waves (one engine) x 60 s.
+@test "the frontend's default --timeout-ms is derived from the backend's device" {
+  start_backend "${INSTANCE}" --delay-ms 60000 --engines 1
+  start_bounded frontend 30 "${FRONTEND}" --instance "${INSTANCE}" --jobs 8 --log-level debug
+  local -r frontend=${STARTED_PID}
+  wait_for_line 20 "${BATS_TEST_TMPDIR}/frontend.log" \
+    'run bounded at 990000 ms \(derived from the backend.s device: 1 engine\(s\), up to 60000 ms a request\)' ||
+    fail "no derived timeout in the frontend's log: $(cat "${BATS_TEST_TMPDIR}/frontend.log")"
+  kill -TERM "$(child_pid "${frontend}")"
+  reap_tracked 10 "${frontend}"
+
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
 }
 
 @test "two frontends one after the other: both verify, the backend counts both" {

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <gmock/gmock.h>
+
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +16,7 @@
 namespace {
 
 using offload::kExitUsage;
+using testing::HasSubstr;
 
 // parse_cli on "prog args...", with a writable argv as main() gets it.
 int parse_args(CLI::App& app, std::initializer_list<const char*> args) {
@@ -21,6 +26,21 @@ int parse_args(CLI::App& app, std::initializer_list<const char*> args) {
   for (auto& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);
   return offload::parse_cli(app, static_cast<int>(storage.size()), argv.data());
+}
+
+// The message CLI11 gives for `args` (what parse_cli prints after "error: "),
+// or "" if they parse.
+std::string error_of(CLI::App& app, std::initializer_list<const char*> args) {
+  std::vector<std::string> storage{"prog"};
+  for (const char* a : args) storage.emplace_back(a);
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  return {};
 }
 
 // One program's options, wired the way every main() wires them.
@@ -37,6 +57,7 @@ struct Cli {
   }
 
   int parse(std::initializer_list<const char*> args) { return parse_args(app, args); }
+  std::string error(std::initializer_list<const char*> args) { return error_of(app, args); }
 };
 
 TEST(CliOptions, NoFlagsKeepTheDefaults) {
@@ -102,6 +123,46 @@ TEST(CliOptions, NonNumericJobsIsAUsageError) {
   EXPECT_EQ(cli.parse({"--jobs", "abc"}), kExitUsage);
 }
 
+// CLI11's own words were "Value abc not in range", and ranges of floating
+// options printed as 0.000000.
+TEST(CliOptions, BadNumbersSayWhatWasExpected) {
+  EXPECT_EQ(Cli().error({"--jobs", "abc"}), "--jobs: 'abc' is not an integer in 1..1024");
+  EXPECT_EQ(Cli().error({"--jobs", "1025"}), "--jobs: '1025' is not an integer in 1..1024");
+  EXPECT_EQ(Cli().error({"--jobs", "2.5"}), "--jobs: '2.5' is not an integer in 1..1024");
+  EXPECT_EQ(Cli().error({"--jobs", "0x10"}), "--jobs: '0x10' is not an integer in 1..1024");
+  EXPECT_EQ(Cli().error({"--delay-ms", "abc"}), "--delay-ms: 'abc' is not a number in 0..60000");
+  EXPECT_EQ(Cli().error({"--delay-ms=-1"}), "--delay-ms: '-1' is not a number in 0..60000");
+  EXPECT_EQ(Cli().error({"--payload", "1048577"}), "--payload: '1048577' is not an integer in 1..1048576");
+  EXPECT_EQ(Cli().error({"--timeout-ms", "1e3"}), "--timeout-ms: '1e3' is not an integer in 0..86400000");
+}
+
+// nan passes every comparison-based range check: a nan delay made threadsim
+// spin a core and the backend never complete a request.
+TEST(CliOptions, NonFiniteNumbersAreUsageErrors) {
+  for (const char* bad : {"nan", "NaN", "-nan", "inf", "-inf", "infinity", "1e999"}) {
+    Cli cli;
+    EXPECT_EQ(cli.parse({"--delay-ms", bad}), kExitUsage) << bad;
+    EXPECT_EQ(Cli().error({"--delay-ms", bad}), std::string("--delay-ms: '") + bad + "' is not a number in 0..60000");
+  }
+}
+
+TEST(CliOptions, IntegersAreDecimal) {
+  // CLI11 alone read "010" as octal 8.
+  EXPECT_EQ(Cli().error({"--jobs", "010"}),
+            "--jobs: '010' is not an integer in 1..1024 (no leading zeros: octal or decimal?)");
+  Cli zero;
+  ASSERT_EQ(zero.parse({"--timeout-ms", "0"}), -1);
+  EXPECT_EQ(zero.timeout_ms, 0u);
+}
+
+TEST(CliOptions, HelpPrintsRangesPlainly) {
+  Cli cli;
+  const std::string help = cli.app.help();
+  EXPECT_THAT(help, HasSubstr("0..60000"));
+  EXPECT_THAT(help, HasSubstr("1..1024"));
+  EXPECT_THAT(help, testing::Not(HasSubstr("0.000000")));
+}
+
 TEST(CliOptions, NegativeJobsIsAUsageError) {
   Cli cli;
   EXPECT_EQ(cli.parse({"--jobs=-1"}), kExitUsage);
@@ -144,6 +205,22 @@ TEST(CliOptions, MessageAndPayloadAreMutuallyExclusive) {
 TEST(CliOptions, EmptyMessageIsAUsageError) {
   Cli cli;
   EXPECT_EQ(cli.parse({"--message", ""}), kExitUsage);
+}
+
+// A job copies --message into a buffer of the payload limit (the frontend's
+// 4096-byte granted buffer): a longer message overwrote the next mempool
+// object.
+TEST(CliOptions, MessageLongerThanTheBufferIsAUsageError) {
+  CLI::App app{"offload unit test", "prog"};
+  offload::PayloadOptions payload;
+  offload::add_payload_options(app, payload, 4096);
+  const std::string fits(4096, 'A');
+  const std::string too_long(4097, 'A');
+  EXPECT_EQ(error_of(app, {"--message", fits.c_str()}), "");
+  EXPECT_EQ(payload.message, fits);
+  CLI::App app2{"offload unit test", "prog"};
+  offload::add_payload_options(app2, payload, 4096);
+  EXPECT_EQ(error_of(app2, {"--message", too_long.c_str()}), "--message: at most 4096 bytes (got 4097)");
 }
 
 TEST(CliOptions, PayloadOutOfRangeIsAUsageError) {
@@ -231,6 +308,89 @@ TEST(DelaySpecOptions, BadFlagsAreUsageErrors) {
   EXPECT_EQ(unknown_dist.parse({"--delay-dist", "normal"}), kExitUsage);
   DelayCli negative_bound;
   EXPECT_EQ(negative_bound.parse({"--delay-ms-min=-1"}), kExitUsage);
+}
+
+TEST(DelaySpecOptions, NonFiniteBoundsAndMeansAreUsageErrors) {
+  DelayCli nan_min;
+  EXPECT_EQ(error_of(nan_min.app, {"--delay-ms-min", "nan", "--delay-ms-max", "5"}),
+            "--delay-ms-min: 'nan' is not a number in 0..60000");
+  DelayCli inf_max;
+  EXPECT_EQ(inf_max.parse({"--delay-ms-min", "1", "--delay-ms-max", "inf"}), kExitUsage);
+  DelayCli exp_nan;
+  EXPECT_EQ(exp_nan.parse({"--delay-dist", "exp", "--delay-ms", "NaN"}), kExitUsage);
+  DelayCli bad_seed;
+  EXPECT_EQ(error_of(bad_seed.app, {"--seed", "-1"}), "--seed: '-1' is not an integer in 0..18446744073709551615");
+}
+
+// --lcore must name a CPU this process may run on: DPDK refused it later with
+// a page of usage on stdout and exit 3.
+TEST(LcoreOption, ACpuOutsideTheAffinityMaskIsAUsageError) {
+  const auto cpus = offload::allowed_cpus();
+  ASSERT_FALSE(cpus.empty());
+  CLI::App ok{"offload unit test", "prog"};
+  int lcore = -1;
+  offload::add_lcore_option(ok, lcore, "core");
+  const std::string allowed = std::to_string(cpus.front());
+  EXPECT_EQ(error_of(ok, {"--lcore", allowed.c_str()}), "");
+  EXPECT_EQ(lcore, cpus.front());
+  if (cpus.back() < 1023) {
+    CLI::App bad{"offload unit test", "prog"};
+    offload::add_lcore_option(bad, lcore, "core");
+    EXPECT_THAT(error_of(bad, {"--lcore", "1023"}),
+                HasSubstr("--lcore: CPU 1023 is not one this process may run on (it may use "));
+  }
+  CLI::App out_of_range{"offload unit test", "prog"};
+  offload::add_lcore_option(out_of_range, lcore, "core");
+  EXPECT_EQ(error_of(out_of_range, {"--lcore", "1024"}), "--lcore: '1024' is not an integer in 0..1023");
+}
+
+// With --json, a failed run prints one JSON line on stdout: `--json | jq`
+// saw nothing at all.
+TEST(JsonErrors, AParseErrorWithJsonPrintsOneJsonLine) {
+  Cli cli;
+  cli.app.name("offload-threadsim");
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(cli.parse({"--json", "--jobs", "abc"}), kExitUsage);
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out,
+            "{\"program\":\"threadsim\",\"error\":\"--jobs: 'abc' is not an integer in 1..1024\",\"exit_code\":2}\n");
+  EXPECT_THAT(err, HasSubstr("offload-threadsim: error: --jobs: 'abc' is not an integer in 1..1024"));
+}
+
+TEST(JsonErrors, WithoutJsonStdoutStaysEmpty) {
+  Cli cli;
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(cli.parse({"--jobs", "abc"}), kExitUsage);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
+  (void)testing::internal::GetCapturedStderr();
+}
+
+TEST(JsonErrors, RunGuardedMapsEachErrorToItsCodeAndJsonLine) {
+  Cli cli;
+  cli.app.name("offload-frontend");
+  ASSERT_EQ(cli.parse({"--json"}), -1);
+  const struct {
+    std::function<int()> body;
+    int code;
+  } cases[] = {
+      {[]() -> int { throw offload::UsageError("bad EAL argument"); }, offload::kExitUsage},
+      {[]() -> int { throw offload::EnvironmentError("no \"backend\""); }, offload::kExitEnvironment},
+      {[]() -> int { throw std::runtime_error("a bug"); }, offload::kExitInternal},
+  };
+  for (const auto& c : cases) {
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    EXPECT_EQ(offload::run_guarded(cli.app, c.body), c.code);
+    const std::string out = testing::internal::GetCapturedStdout();
+    (void)testing::internal::GetCapturedStderr();
+    EXPECT_THAT(out, HasSubstr("{\"program\":\"frontend\",\"error\":\""));
+    EXPECT_THAT(out, HasSubstr("\"exit_code\":" + std::to_string(c.code) + "}\n"));
+  }
+  EXPECT_EQ(offload::json_error_line("offload-frontend", "no \"backend\"\n", 3),
+            "{\"program\":\"frontend\",\"error\":\"no \\\"backend\\\"\\n\",\"exit_code\":3}");
 }
 
 }  // namespace

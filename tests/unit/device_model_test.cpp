@@ -239,4 +239,44 @@ TEST(DelaySpec, DescribeExponential) {
   EXPECT_NE(text.find("mean 2 ms"), std::string::npos) << text;
 }
 
+// The frontend's default --timeout-ms was a fixed 60 s: with the backend's
+// --delay-ms 60000 (its documented maximum) every job timed out.
+TEST(DerivedTimeout, OneRequestAtTheMaximumDelayFits) {
+  DelaySpec fixed;
+  fixed.mean_ms = 60000.0;
+  EXPECT_GT(offload::derived_timeout_ms(fixed.latency_bound_ms(), 0, 1, 1), 2 * 60'000u);
+}
+
+TEST(DerivedTimeout, GrowsWithTheWavesEnginesForce) {
+  // 8 requests on one engine: 8 waves of 60 s, twice over, plus start-up.
+  EXPECT_EQ(offload::derived_timeout_ms(60000.0, 1, 8, 8), 30'000u + 2 * 8 * 60'000u);
+  // Unlimited engines: the 8 jobs in flight are one wave.
+  EXPECT_EQ(offload::derived_timeout_ms(60000.0, 0, 8, 8), 30'000u + 2 * 60'000u);
+  // 1000 requests through 10 jobs: 100 waves.
+  EXPECT_EQ(offload::derived_timeout_ms(10.0, 0, 10, 1000), 30'000u + 2 * 100 * 10u);
+}
+
+TEST(DerivedTimeout, ADurationRunGetsItsDurationPlusTheWavesInFlight) {
+  EXPECT_EQ(offload::derived_timeout_ms(100.0, 2, 8, 0, 5.0), 30'000u + 5'000u + 2 * 4 * 100u);
+}
+
+TEST(DerivedTimeout, LatencyBoundCoversEachDistribution) {
+  DelaySpec uniform;
+  uniform.dist = DelayDist::Uniform;
+  uniform.min_ms = 1.0;
+  uniform.max_ms = 900.0;
+  EXPECT_EQ(uniform.latency_bound_ms(), 900.0);
+  DelaySpec exp;
+  exp.dist = DelayDist::Exponential;
+  exp.mean_ms = 2.0;
+  EXPECT_EQ(exp.latency_bound_ms(), 40.0);
+}
+
+TEST(DerivedTimeout, SaturatesInsteadOfOverflowing) {
+  // 2^40 requests, one at a time, of 20 x 60 s each: far beyond any run.
+  const std::uint64_t ms = offload::derived_timeout_ms(1'200'000.0, 1, 1, std::uint64_t{1} << 40);
+  EXPECT_EQ(ms, 1'000'000'000'000u);
+  EXPECT_LT(ms, UINT64_MAX / 1'000'000 / 2);  // a deadline in ns still fits
+}
+
 }  // namespace

@@ -8,10 +8,25 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "offload/device_model.hpp"
 
 namespace offload {
+
+// Validators for every numeric option, so that a bad value is told what was
+// expected ("'abc' is not an integer in 1..65536"), whatever the option.
+// integer_in: decimal digits only (no sign, no 0x, no leading zero: CLI11
+// would read "010" as octal).
+// number_in: a finite decimal number (nan and inf are refused, as is "1e999").
+CLI::Validator integer_in(std::uint64_t min, std::uint64_t max);
+CLI::Validator number_in(double min, double max);
+
+// The CPUs this process may run on (sched_getaffinity), ascending.
+std::vector<int> allowed_cpus();
+// --lcore CPU: must be one of allowed_cpus() (DPDK would refuse it later with
+// a page of usage text).
+void add_lcore_option(CLI::App& app, int& lcore, const std::string& help);
 
 struct CommonOptions {
   std::uint32_t jobs = 8;
@@ -47,7 +62,8 @@ void add_delay_dist_options(CLI::App& app, DelayDistOptions& opts);
 // an inconsistent set (e.g. min > max). Setting min/max implies uniform.
 DelaySpec make_delay_spec(double delay_ms, const DelayDistOptions& opts);
 
-// --message TEXT | --payload BYTES (1..max_bytes); mutually exclusive.
+// --message TEXT (1..max_bytes bytes) | --payload BYTES (1..max_bytes);
+// mutually exclusive. max_bytes is the buffer each job's payload is copied to.
 void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_bytes);
 
 // --timeout-ms (0 = no bound): a bound on the whole run.
@@ -59,12 +75,20 @@ void add_instance_option(CLI::App& app, std::string& instance, const std::string
 
 // The CLI11 parse for every program's main(): returns -1 when parsing
 // succeeded, else the exit code to return (0 for --help/--version, kExitUsage
-// after one "error: ..." line and a hint for anything else).
+// after one "error: ..." line and a hint for anything else). With --json on
+// the command line the error is also one JSON line on stdout (see
+// print_json_error).
 int parse_cli(CLI::App& app, int argc, char** argv);
 
-// Runs a program's body and turns what escapes it into one
-// "<program>: error: ..." line and an exit code: EnvironmentError → 3,
-// anything else → 70.
-int run_guarded(const char* program, const std::function<int()>& body);
+// Runs a program's body (after parse_cli) and turns what escapes it into one
+// "<program>: error: ..." line and an exit code: UsageError → 2,
+// EnvironmentError → 3, anything else → 70; with --json, also one JSON line
+// on stdout.
+int run_guarded(const CLI::App& app, const std::function<int()>& body);
+
+// {"program":"frontend","error":"...","exit_code":3}: what a --json run that
+// fails before its summary prints on stdout, so that `--json | jq` always has
+// one line to read. `program` is the app's name without "offload-".
+std::string json_error_line(const std::string& app_name, const std::string& error, int exit_code);
 
 }  // namespace offload

@@ -25,7 +25,20 @@ struct DelaySpec {
 
   // "fixed 20 ms", "uniform 0-900 ms", "exponential, mean 2 ms"
   [[nodiscard]] std::string describe() const;
+  // A service time no request exceeds in practice: the fixed delay, the
+  // uniform upper bound, 20x the exponential mean (P = e^-20 per request).
+  [[nodiscard]] double latency_bound_ms() const;
 };
+
+// The default bound on a run (--timeout-ms 0), from its workload: `requests`
+// go through `inflight` jobs onto `engines` engines (0: unlimited), each
+// taking at most `latency_bound_ms`, so they pass in ceil(requests /
+// parallel) waves. A run given as a duration (requests 0) lasts duration_s
+// plus the waves of the requests still in flight when it stops starting new
+// ones. Twice the waves, plus 30 s for start-up and scheduling: a run that
+// overshoots it is stuck, not slow. Saturates at about 31 years.
+std::uint64_t derived_timeout_ms(double latency_bound_ms, std::uint32_t engines, std::uint32_t inflight,
+                                 std::uint64_t requests, double duration_s = 0.0);
 
 // Draws service times; deterministic for a given seed.
 class DelaySampler {

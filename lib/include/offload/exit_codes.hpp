@@ -10,7 +10,7 @@ enum ExitCode : int {
   kExitEnvironment = 3,  // missing backend, hugepages, permissions, resources
   kExitTimeout = 4,      // --timeout-ms expired with jobs still pending
   kExitPeerLost = 5,     // the other process died or stopped answering mid-run
-  kExitInternal = 70,    // an unexpected error (a bug): EX_SOFTWARE
+  kExitInternal = 70,    // an unexpected error (a bug), or a stop that overran its watchdog: EX_SOFTWARE
 };
 
 }  // namespace offload
@@ -23,6 +23,14 @@ namespace offload {
 // Something outside the program is missing or refused (no backend, no
 // hugepages, too few file descriptors): main() maps it to kExitEnvironment.
 class EnvironmentError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// A request the user can fix by changing the command line, found only after
+// parsing (e.g. raw EAL arguments after "--" that DPDK rejects): run_guarded
+// maps it to kExitUsage, like a flag CLI11 refused.
+class UsageError : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };

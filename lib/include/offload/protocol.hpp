@@ -98,6 +98,12 @@ inline std::atomic_ref<std::uint32_t> magic_ref(Request& r) noexcept { return st
 // it with acquire before reading the payload.
 inline std::atomic_ref<std::int32_t> status_ref(Request& r) noexcept { return std::atomic_ref<std::int32_t>(r.status); }
 
+// Copies a job's input into the payload buffer granted with its request
+// (kPayloadBufferBytes): false, writing nothing, when the input is empty or
+// longer. A longer copy would overwrite the next mempool object, another
+// job's buffer; the frontend writes payloads only through this.
+[[nodiscard]] bool copy_payload(void* buffer, std::span<const std::uint8_t> input) noexcept;
+
 // What the backend knows when it validates a request from one frontend slot.
 struct RequestCheck {
   std::uint16_t frontend_id;
@@ -165,6 +171,11 @@ struct RegisterReply {
   std::uint16_t frontend_id;
   std::uint32_t generation;
   std::uint32_t queue_depth;  // request ring capacity
+  // The device's timing, from which a frontend derives its default
+  // --timeout-ms (derived_timeout_ms in device_model.hpp).
+  std::uint32_t engines;           // 0: unlimited
+  std::uint32_t reserved;
+  std::uint64_t latency_bound_ns;  // DelaySpec::latency_bound_ms()
 };
 
 // One batch of job eventfds (num_fds of the rte_mp message, 1..8).
@@ -205,7 +216,7 @@ struct StatsReply {
 };
 
 static_assert(sizeof(RegisterRequest) <= kMpMaxParam && sizeof(FdSyncRequest) <= kMpMaxParam &&
-              sizeof(StatsReply) <= kMpMaxParam);
+              sizeof(RegisterReply) <= kMpMaxParam && sizeof(StatsReply) <= kMpMaxParam);
 
 MpHeader make_mp_header() noexcept;
 

@@ -6,7 +6,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -54,6 +58,81 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
 }
 
 namespace {
+
+struct ReservedEalArg {
+  std::string_view long_name;  // without "--"; empty: a short option only
+  char short_name;             // 0: a long option only
+  const char* instead;
+};
+constexpr ReservedEalArg kReservedEalArgs[] = {
+    {"lcores", 'l', "use --lcore (before '--') instead"},
+    {"", 'c', "use --lcore (before '--') instead"},
+    {"file-prefix", 0, "use --instance (before '--') instead"},
+    {"proc-type", 0, "the backend is always DPDK's primary, a frontend always a secondary"},
+};
+
+// getopt_long accepts any unambiguous prefix of a long option ("--file-pre",
+// "--lc"); no other EAL option starts with the first two letters of these.
+constexpr std::size_t kMinPrefix = 2;
+
+const ReservedEalArg* reserved(std::string_view arg) {
+  if (arg.rfind("--", 0) == 0) {
+    const std::string_view name = arg.substr(2, arg.find('=') == std::string_view::npos ? std::string_view::npos
+                                                                                          : arg.find('=') - 2);
+    for (const auto& r : kReservedEalArgs)
+      if (!r.long_name.empty() && name.size() >= std::min(kMinPrefix, r.long_name.size()) &&
+          r.long_name.rfind(name, 0) == 0)
+        return &r;
+    return nullptr;
+  }
+  // "-l 1", "-l1", "-c 0x2": short options (a cluster such as "-vl1" too).
+  if (arg.size() >= 2 && arg[0] == '-')
+    for (const char c : arg.substr(1)) {
+      for (const auto& r : kReservedEalArgs)
+        if (r.short_name != 0 && c == r.short_name) return &r;
+      // Options with a value end the cluster: the rest is the value.
+      if (std::string_view("bdmnrsaw").find(c) != std::string_view::npos) break;
+    }
+  return nullptr;
+}
+
+std::string joined(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+// DPDK prints its usage (about 100 lines, on a bad argument) with printf:
+// while it runs, fd 1 is stderr, so that stdout carries only results.
+class StdoutToStderr {
+public:
+  StdoutToStderr() {
+    std::fflush(stdout);
+    saved_ = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (saved_ >= 0) ::dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
+  StdoutToStderr(const StdoutToStderr&) = delete;
+  StdoutToStderr& operator=(const StdoutToStderr&) = delete;
+  ~StdoutToStderr() {
+    if (saved_ < 0) return;
+    std::fflush(stdout);
+    ::dup2(saved_, STDOUT_FILENO);
+    ::close(saved_);
+  }
+
+private:
+  int saved_ = -1;
+};
+
+}  // namespace
+
+void refuse_reserved_eal_args(const std::vector<std::string>& extra_args) {
+  for (const auto& arg : extra_args)
+    if (const ReservedEalArg* r = reserved(arg))
+      throw UsageError("'" + arg + "' after '--': the program sets this EAL argument itself; " + r->instead);
+}
+
+namespace {
 // rte_eal_init may keep pointers into argv, so its strings live as long as
 // the process.
 std::vector<std::string>& eal_argv_storage() {
@@ -83,6 +162,7 @@ long long elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 EalSession::EalSession(const std::string& program, const EalConfig& config)
     : instance_(config.instance), cleanup_bound_(config.cleanup_bound) {
+  refuse_reserved_eal_args(config.extra_args);
   // EAL logs to stdout by default; stdout is for results here.
   rte_openlog_stream(stderr);
   auto& storage = eal_argv_storage();
@@ -90,11 +170,26 @@ EalSession::EalSession(const std::string& program, const EalConfig& config)
   std::vector<char*> argv;
   for (auto& a : storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  int rc = 0;
   const auto started = std::chrono::steady_clock::now();
-  const int rc = bounded_step("DPDK start-up", instance_, config.init_bound,
-                              [&] { return rte_eal_init(static_cast<int>(storage.size()), argv.data()); });
-  if (rc < 0) throw EnvironmentError(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno));
-  spdlog::info("DPDK start-up took {} ms", elapsed_ms(started));
+  {
+    const StdoutToStderr redirect;
+    rc = bounded_step("DPDK start-up", instance_, config.init_bound,
+                      [&] { return rte_eal_init(static_cast<int>(storage.size()), argv.data()); });
+  }
+  if (rc >= 0) {
+    spdlog::info("DPDK start-up took {} ms", elapsed_ms(started));
+    return;
+  }
+  const int err = rte_errno;
+  // EINVAL: DPDK could not parse its arguments; ours are fixed and valid, so
+  // it is one of those after "--" (EAL names it above, before its usage).
+  if (err == EINVAL && !config.extra_args.empty())
+    throw UsageError("DPDK rejected the EAL arguments after '--' (" + joined(config.extra_args) +
+                     "): see EAL's message above its usage text");
+  // Some of DPDK's failure paths leave rte_errno 0 ("Success").
+  throw EnvironmentError(std::string("DPDK EAL initialisation failed: ") +
+                         (err != 0 ? rte_strerror(err) : "DPDK gave no reason; see its messages above"));
 }
 
 EalSession::~EalSession() {

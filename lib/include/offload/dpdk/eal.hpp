@@ -35,8 +35,17 @@ bool eal_args_choose_memory(const std::vector<std::string>& eal_args);
 
 std::vector<std::string> build_eal_args(const std::string& program, const EalConfig& config);
 
-// rte_eal_init on construction (throws EnvironmentError with rte_strerror),
-// rte_eal_cleanup on destruction; each within its bound.
+// The EAL arguments the programs derive from their own flags (-l/-c/--lcores
+// from --lcore, --file-prefix from --instance, --proc-type from the program)
+// may not be given again after "--": DPDK would take the last one, or fail
+// with a page of usage. Throws UsageError naming the argument and the flag to
+// use instead.
+void refuse_reserved_eal_args(const std::vector<std::string>& extra_args);
+
+// rte_eal_init on construction, rte_eal_cleanup on destruction; each within
+// its bound. rte_eal_init's output goes to stderr (DPDK prints its usage on
+// stdout, which is for results). Throws UsageError for a reserved argument
+// or arguments DPDK rejects, EnvironmentError for any other failure.
 class EalSession {
 public:
   explicit EalSession(const std::string& program, const EalConfig& config);
