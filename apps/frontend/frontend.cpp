@@ -42,6 +42,8 @@ constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
 constexpr unsigned kCompletionBurst = 64;
+// No outcome yet: the run ends by finishing its jobs.
+constexpr int kNoOutcome = -1;
 // DPDK's start-up and clean-up take its shared memory lock; a frontend
 // killed holding it leaves every later one waiting for good. Normally both
 // take well under a second (ASan builds included).
@@ -127,15 +129,14 @@ public:
     while (driver_.active() > 0) {
       const std::uint64_t now = monotonic_ns();
       if (now >= deadline) {
-        end_early(fmt::format("timed out after {} ms", timeout_ms), false);
-        outcome_ = kExitTimeout;
+        end_run(kExitTimeout, fmt::format("timed out after {} ms", timeout_ms), false);
         break;
       }
       if (now - last_check >= kLivenessCheckMs * 1'000'000) {
         last_check = now;
         if (!link_.backend_alive()) {
-          end_early(fmt::format("the backend of instance '{}' died (its DPDK primary is gone)", opts_.instance), true);
-          outcome_ = kExitPeerLost;
+          end_run(kExitPeerLost,
+                  fmt::format("the backend of instance '{}' died (its DPDK primary is gone)", opts_.instance), true);
           break;
         }
         progress_.update(summary_.ok + summary_.failed, opts_.total, now);
@@ -154,7 +155,7 @@ public:
     summary_.pending = summary_.jobs - summary_.ok - summary_.failed;
     std::fputs(opts_.json ? (summary_.to_json() + "\n").c_str() : summary_.to_text().c_str(), stdout);
     std::fflush(stdout);
-    if (outcome_ != kExitOk) return outcome_;
+    if (outcome_ != kNoOutcome) return outcome_;
     return summary_.failed == 0 ? kExitOk : kExitJobsFailed;
   }
 
@@ -162,7 +163,9 @@ private:
   [[nodiscard]] bool walkthrough() const { return opts_.total == opts_.inflight && opts_.duration_s == 0.0; }
 
   void start_next(OffloadSlot& slot) {
-    if (link_.backend_stopping()) return;
+    // Once the run is ending (driver_ closed) start() would refuse: checked
+    // here, before the job is counted.
+    if (stopping_ || driver_.closed() || link_.backend_stopping()) return;
     if (opts_.total != 0 && started_ >= opts_.total) return;
     if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
     ++started_;
@@ -213,13 +216,18 @@ private:
 
   void finish(OffloadSlot& slot) {
     if (!slot.start_error.empty()) slot.failure = slot.start_error;
-    if (link_.backend_stopping() && outcome_ == kExitOk) {
+    if (slot.cancel.load(std::memory_order_acquire)) {
+      // Ended by end_run()'s cancel pass, whatever it was waiting for (a
+      // grant, a ring slot, the backend), and named in its one line. Counted
+      // once: failed, or pending (the jobs neither ok nor failed).
+      if (cancelled_as_failed_) ++summary_.failed;
+      return;
+    }
+    if (link_.backend_stopping())
       // The backend answered "dropped": it is stopping. No new requests; the
       // jobs still out are failed now rather than left to time out.
-      outcome_ = kExitPeerLost;
-      end_early(fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
-    }
-    if (slot.cancelled && !count_cancelled_as_failed_) return;
+      end_run(kExitPeerLost,
+              fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
     if (slot.latency_ns != 0) summary_.latency.record(slot.latency_ns);
     if (slot.ret == 1) {
       ++summary_.ok;
@@ -232,20 +240,28 @@ private:
                     slot.device_ms, static_cast<double>(slot.latency_ns) / 1e6);
     } else {
       ++summary_.failed;
-      // Jobs failed together by end_early() are named in its one line.
-      if (!slot.cancelled) spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
+      spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
     }
-    if (!slot.cancelled) start_next(slot);
+    start_next(slot);
   }
 
-  // Ends every job still waiting: each is resumed once more with its cancel
-  // flag set, so it finishes and frees its ASYNC stack. Requests the backend
-  // still holds are reclaimed by the backend when this frontend goes.
-  void end_early(const std::string& why, bool jobs_failed) {
-    count_cancelled_as_failed_ = jobs_failed;
+  // Ends the run for `why`. `exit_code` becomes its outcome unless an
+  // earlier cause set one: the first cause wins, so a timeout's cancel pass
+  // that meets a "dropped" answer cannot turn exit 4 into 5 afterwards, nor
+  // the other way round. Then, once, every job still out is cancelled:
+  // resumed with its cancel flag set so that it frees its ASYNC stack, and
+  // counted as failed when `jobs_failed` (the backend is gone), else as
+  // pending. No job starts after this, whatever path a job finishes by.
+  // Requests the backend still holds are reclaimed by the backend when this
+  // frontend goes.
+  void end_run(int exit_code, const std::string& why, bool jobs_failed) {
+    if (outcome_ == kNoOutcome) outcome_ = exit_code;
+    stopping_ = true;
+    if (driver_.closed()) return;  // a cancel pass ran, or is running (this is a job it ended)
+    cancelled_as_failed_ = jobs_failed;
     const auto pending = driver_.cancel_busy(slots_);
     spdlog::error("{}: {} job(s) were outstanding (jobs {}){}", why, pending.size(), id_list(pending),
-                  jobs_failed ? ": failed them" : "");
+                  jobs_failed ? ": failed them" : ": cancelled them (pending)");
   }
 
   const FrontendOptions& opts_;
@@ -259,8 +275,9 @@ private:
   RunSummary summary_;
   std::uint64_t started_ = 0;
   std::uint64_t stop_starting_ns_ = UINT64_MAX;
-  int outcome_ = kExitOk;
-  bool count_cancelled_as_failed_ = false;
+  int outcome_ = kNoOutcome;
+  bool stopping_ = false;  // no new job starts: the run ended
+  bool cancelled_as_failed_ = false;
 };
 
 // Testing aid (--die-holding-memory-lock).
