@@ -168,6 +168,35 @@ verify_and_stop() {
   assert_no_leftovers "${INSTANCE}"
 }
 
+# Issue 13: a frontend that held the whole pool had each buffer it returned
+# granted straight back to it; a frontend attached later never got one and
+# timed out with 0 requests done.
+@test "fairness with the pool exhausted: a frontend --inflight 1 does its 10 requests while one --inflight 64 holds the 64-buffer pool" {
+  start_backend "${INSTANCE}" --pool-size 64
+
+  start_frontend hog --inflight 64 --duration 4 --json
+  local -r hog_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.served > 0 and .frontends == 1 and .msg_pool_available == 0' ||
+    fail "the first frontend never held the whole pool: $(stats_now)"
+
+  run_frontend 0 --inflight 1 --total 10 --timeout-ms 2000 --json
+  assert_all_verified 10
+  assert_backend_logged 'cannot cover every frontend.s jobs \+ 32: fair shares frontend 0 \(64 jobs\) 63, frontend 1 \(1 jobs\) 1'
+
+  reap_tracked 15 "${hog_timeout_pid}" || fail "the first frontend (--duration 4) still runs"
+  assert_equal "${EXIT_STATUS}" 0
+  assert_json_in "${BATS_TEST_TMPDIR}/hog.out" '.ok > 0 and .failed == 0 and .pending == 0'
+  # The small one (frontend 1) was done while the first (frontend 0) still
+  # held its share; had it been served only after, the test proved nothing.
+  local -r order=$(grep -oE 'frontend [01] unregistered' "${BACKEND_LOG}" | tr '\n' ,)
+  assert_equal "${order}" 'frontend 1 unregistered,frontend 0 unregistered,'
+
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 # ---------------------------------------------------------------------------
 # A frontend dies
 
