@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "buffer_grants.hpp"
@@ -36,6 +37,7 @@
 #include "offload/dpdk/handles.hpp"
 #include "offload/dpdk/instance.hpp"
 #include "offload/exit_codes.hpp"
+#include "offload/grant_quotas.hpp"
 #include "offload/logging.hpp"
 #include "offload/stop_signals.hpp"
 #include "offload/unique_fd.hpp"
@@ -126,6 +128,7 @@ public:
     while (!stop_requested()) {
       std::uint64_t now = monotonic_ns();
       bool worked = false;
+      refresh_quotas();
       // Round robin with a rotating start and at most one burst per
       // frontend per round: a greedy frontend cannot starve the others,
       // of service or of buffers.
@@ -202,7 +205,7 @@ private:
     if (now - last_signal_check_ns_ < kHousekeepingNs) return false;
     last_signal_check_ns_ = now;
     stop_signal_ = stop_signals_.take();
-    if (stop_signal_ != 0) spdlog::info("{}: stopping", strsignal(stop_signal_));
+    if (stop_signal_ != 0) spdlog::info("{}: stopping", StopSignals::name(stop_signal_));
     return stop_signal_ != 0;
   }
 
@@ -218,13 +221,46 @@ private:
            slot.generation.load(std::memory_order_relaxed) == f.generation;
   }
 
-  // Takes back what the frontend returned and grants what it lacks.
+  // Takes back what the frontend returned and grants what it lacks of its
+  // quota. A frontend over its quota (the quotas shrank when another one
+  // attached) gets nothing back until it holds less: what it returns goes
+  // to the others.
   bool exchange_buffers(std::uint16_t id, FrontendSlot& slot) {
     const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
     const auto returned = buffers_.take_returns(id, generation, slot.returns);
     if (returned.refused != 0) counters_.rejected.fetch_add(returned.refused, std::memory_order_relaxed);
-    const unsigned granted = buffers_.top_up(id, generation, slot.max_jobs + proto::kGrantSlack, slot.grants);
+    const unsigned granted = buffers_.top_up(id, generation, quotas_[id], slot.grants);
     return returned.taken + returned.refused + granted != 0;
+  }
+
+  // The grant quotas (grant_quotas.hpp), recomputed whenever a frontend
+  // attaches or goes: a fair share of the pool each when the pool cannot
+  // cover every frontend's jobs + kGrantSlack.
+  void refresh_quotas() {
+    bool changed = false;
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+      const FrontendSlot& slot = registry_.slot(id);
+      const std::uint64_t key = slot.state.load(std::memory_order_acquire) == SlotState::Active
+                                    ? (std::uint64_t{1} << 32) | slot.generation.load(std::memory_order_relaxed)
+                                    : 0;
+      changed |= key != quota_keys_[id];
+      quota_keys_[id] = key;
+    }
+    if (!changed) return;
+    std::array<std::uint32_t, proto::kMaxFrontends> jobs{};
+    std::uint64_t wanted = 0;
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
+      if (quota_keys_[id] == 0) continue;
+      jobs[id] = registry_.slot(id).max_jobs;
+      wanted += jobs[id] + proto::kGrantSlack;
+    }
+    fair_grant_quotas(jobs, proto::kGrantSlack, opts_.pool_size, quotas_);
+    if (wanted <= opts_.pool_size) return;
+    std::vector<std::string> shares;
+    for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id)
+      if (jobs[id] != 0) shares.push_back(fmt::format("frontend {} ({} jobs) {}", id, jobs[id], quotas_[id]));
+    spdlog::info("the pool ({} request buffers) cannot cover every frontend's jobs + {}: fair shares {}",
+                 opts_.pool_size, proto::kGrantSlack, fmt::join(shares, ", "));
   }
 
   // Checks one ring entry from frontend `id`. nullopt when it is refused:
@@ -449,6 +485,10 @@ private:
   std::uint64_t last_housekeeping_ns_ = 0;
   std::uint64_t last_file_sweep_ns_ = 0;
   std::uint64_t dropped_ = 0;
+  // Per frontend slot: (1 << 32 | generation) while Active, else 0; and the
+  // grant quota computed for it.
+  std::array<std::uint64_t, proto::kMaxFrontends> quota_keys_{};
+  std::array<std::uint32_t, proto::kMaxFrontends> quotas_{};
 };
 
 void write_ready_file(const std::string& instance) {

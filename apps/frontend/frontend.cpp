@@ -34,6 +34,7 @@
 #include "offload/openssl_handles.hpp"
 #include "offload/progress.hpp"
 #include "offload/run_summary.hpp"
+#include "offload/stop_signals.hpp"
 #include "offload/unique_fd.hpp"
 #include "offload_job.hpp"
 
@@ -45,6 +46,11 @@ constexpr std::uint32_t kNarratedJobs = 32;
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
 constexpr unsigned kCompletionBurst = 64;
+// After a stop signal, how long the jobs in flight get to finish before they
+// are cancelled.
+constexpr std::uint64_t kStopDrainMs = 1'000;
+// No outcome yet: the run ends by finishing its jobs.
+constexpr int kNoOutcome = -1;
 // DPDK's start-up and clean-up take the instance's memory hotplug lock; a
 // process killed holding it leaves every later one waiting for good. Both
 // normally take well under a second (ASan builds included). The bounds are
@@ -72,8 +78,9 @@ int on_completion_callback(void* arg) {
 
 class Session {
 public:
-  explicit Session(const FrontendOptions& opts)
+  Session(const FrontendOptions& opts, StopSignals& stop_signals)
       : opts_(opts),
+        stop_signals_(stop_signals),
         pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
         doorbell_(opts.notify == proto::NotifyMode::Coalesced ? make_eventfd() : UniqueFd()),
         link_(opts.instance, opts.inflight, opts.notify, doorbell_.get(), opts.protocol_version),
@@ -131,7 +138,10 @@ public:
     const std::uint64_t deadline = started + timeout_ms * 1'000'000ULL;
     stop_starting_ns_ = opts_.duration_s > 0 ? started + static_cast<std::uint64_t>(opts_.duration_s * 1e9) : UINT64_MAX;
     std::uint64_t last_check = started;
-    if (!walkthrough())
+    // A signal that came during start-up is taken now that DPDK's start-up
+    // and the registration are complete: no job starts.
+    take_stop_signal(started);
+    if (!walkthrough() && !stopping_)
       spdlog::info("load: {} job(s) in flight, {}, notify {}", opts_.inflight,
                    opts_.total != 0 ? fmt::format("{} requests", opts_.total)
                                     : fmt::format("for {} s", opts_.duration_s),
@@ -142,20 +152,25 @@ public:
     while (driver_.active() > 0) {
       const std::uint64_t now = monotonic_ns();
       if (now >= deadline) {
-        end_early(fmt::format("timed out after {} ms", timeout_ms), false);
-        outcome_ = kExitTimeout;
+        end_run(kExitTimeout, fmt::format("timed out after {} ms", timeout_ms), false);
+        break;
+      }
+      if (now >= drain_deadline_) {
+        end_run(outcome_, fmt::format("stopping on {}", StopSignals::name(stop_signal_)), false);
         break;
       }
       if (now - last_check >= kLivenessCheckMs * 1'000'000) {
         last_check = now;
         if (!link_.backend_alive()) {
-          end_early(fmt::format("the backend of instance '{}' died (its DPDK primary is gone)", opts_.instance), true);
-          outcome_ = kExitPeerLost;
+          end_run(kExitPeerLost,
+                  fmt::format("the backend of instance '{}' died (its DPDK primary is gone)", opts_.instance), true);
           break;
         }
+        take_stop_signal(now);
         progress_.update(summary_.ok + summary_.failed, opts_.total, now);
       }
-      const int wait_ms = static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, kLivenessCheckMs));
+      const std::uint64_t until = std::min(deadline, drain_deadline_);
+      const int wait_ms = static_cast<int>(std::min<std::uint64_t>((until - now) / 1'000'000 + 1, kLivenessCheckMs));
       if (opts_.notify == proto::NotifyMode::Callback)
         poll_completions(idle_rounds);
       else
@@ -169,7 +184,7 @@ public:
     summary_.pending = summary_.jobs - summary_.ok - summary_.failed;
     std::fputs(opts_.json ? (summary_.to_json() + "\n").c_str() : summary_.to_text().c_str(), stdout);
     std::fflush(stdout);
-    if (outcome_ != kExitOk) return outcome_;
+    if (outcome_ != kNoOutcome) return outcome_;
     return summary_.failed == 0 ? kExitOk : kExitJobsFailed;
   }
 
@@ -177,7 +192,9 @@ private:
   [[nodiscard]] bool walkthrough() const { return opts_.total == opts_.inflight && opts_.duration_s == 0.0; }
 
   void start_next(OffloadSlot& slot) {
-    if (link_.backend_stopping()) return;
+    // Once the run is ending (driver_ closed) start() would refuse: checked
+    // here, before the job is counted.
+    if (stopping_ || driver_.closed() || link_.backend_stopping()) return;
     if (opts_.total != 0 && started_ >= opts_.total) return;
     if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
     ++started_;
@@ -228,13 +245,18 @@ private:
 
   void finish(OffloadSlot& slot) {
     if (!slot.start_error.empty()) slot.failure = slot.start_error;
-    if (link_.backend_stopping() && outcome_ == kExitOk) {
+    if (slot.cancel.load(std::memory_order_acquire)) {
+      // Ended by end_run()'s cancel pass, whatever it was waiting for (a
+      // grant, a ring slot, the backend), and named in its one line. Counted
+      // once: failed, or pending (the jobs neither ok nor failed).
+      if (cancelled_as_failed_) ++summary_.failed;
+      return;
+    }
+    if (link_.backend_stopping())
       // The backend answered "dropped": it is stopping. No new requests; the
       // jobs still out are failed now rather than left to time out.
-      outcome_ = kExitPeerLost;
-      end_early(fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
-    }
-    if (slot.cancelled && !count_cancelled_as_failed_) return;
+      end_run(kExitPeerLost,
+              fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
     if (slot.latency_ns != 0) summary_.latency.record(slot.latency_ns);
     if (slot.ret == 1) {
       ++summary_.ok;
@@ -247,23 +269,53 @@ private:
                     slot.device_ms, static_cast<double>(slot.latency_ns) / 1e6);
     } else {
       ++summary_.failed;
-      // Jobs failed together by end_early() are named in its one line.
-      if (!slot.cancelled) spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
+      spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
     }
-    if (!slot.cancelled) start_next(slot);
+    start_next(slot);
   }
 
-  // Ends every job still waiting: each is resumed once more with its cancel
-  // flag set, so it finishes and frees its ASYNC stack. Requests the backend
-  // still holds are reclaimed by the backend when this frontend goes.
-  void end_early(const std::string& why, bool jobs_failed) {
-    count_cancelled_as_failed_ = jobs_failed;
+  // A pending SIGINT, SIGTERM or SIGHUP: no new job starts; the jobs in
+  // flight get kStopDrainMs to finish, then they are cancelled (pending). A
+  // second signal cancels them at once. The run's outcome is the signal's
+  // exit code unless it already had one.
+  void take_stop_signal(std::uint64_t now) {
+    const int signo = stop_signals_.take();
+    if (signo == 0) return;
+    if (stop_signal_ != 0) {
+      spdlog::warn("{} again: cancelling the {} job(s) in flight now", StopSignals::name(signo), driver_.active());
+      drain_deadline_ = now;
+      return;
+    }
+    stop_signal_ = signo;
+    stopping_ = true;
+    if (outcome_ == kNoOutcome) outcome_ = StopSignals::exit_code(signo);
+    drain_deadline_ = now + kStopDrainMs * 1'000'000;
+    spdlog::warn("{}: stopping: no new jobs; the {} in flight get {} ms to finish", StopSignals::name(signo),
+                 driver_.active(), kStopDrainMs);
+  }
+
+  // Ends the run for `why`. `exit_code` becomes its outcome unless an
+  // earlier cause set one: the first cause wins, so a timeout's cancel pass
+  // that meets a "dropped" answer cannot turn exit 4 into 5 afterwards, nor
+  // the other way round. Then, once, every job still out is cancelled:
+  // resumed with its cancel flag set so that it frees its ASYNC stack, and
+  // counted as failed when `jobs_failed` (the backend is gone), else as
+  // pending. No job starts after this, whatever path a job finishes by.
+  // Requests the backend still holds are reclaimed by the backend when this
+  // frontend goes.
+  void end_run(int exit_code, const std::string& why, bool jobs_failed) {
+    if (outcome_ == kNoOutcome) outcome_ = exit_code;
+    stopping_ = true;
+    if (driver_.closed()) return;  // a cancel pass ran, or is running (this is a job it ended)
+    cancelled_as_failed_ = jobs_failed;
     const auto pending = driver_.cancel_busy(slots_);
-    spdlog::error("{}: {} job(s) were outstanding (jobs {}){}", why, pending.size(), id_list(pending),
-                  jobs_failed ? ": failed them" : "");
+    spdlog::log(stop_signal_ != 0 && !jobs_failed ? spdlog::level::warn : spdlog::level::err,
+                "{}: {} job(s) were outstanding (jobs {}){}", why, pending.size(), id_list(pending),
+                jobs_failed ? ": failed them" : ": cancelled them (pending)");
   }
 
   const FrontendOptions& opts_;
+  StopSignals& stop_signals_;
   AsyncThreadPool pool_;
   UniqueFd doorbell_;
   BackendLink link_;
@@ -274,8 +326,11 @@ private:
   RunSummary summary_;
   std::uint64_t started_ = 0;
   std::uint64_t stop_starting_ns_ = UINT64_MAX;
-  int outcome_ = kExitOk;
-  bool count_cancelled_as_failed_ = false;
+  int outcome_ = kNoOutcome;
+  bool stopping_ = false;  // no new job starts: a stop signal came, or the run ended
+  bool cancelled_as_failed_ = false;
+  int stop_signal_ = 0;
+  std::uint64_t drain_deadline_ = UINT64_MAX;
 };
 
 // Testing aid (--die-holding-memory-lock).
@@ -306,6 +361,10 @@ int print_stats(const FrontendOptions& opts) {
 }  // namespace
 
 int run(const FrontendOptions& opts) {
+  // First, before DPDK creates its threads (they inherit the mask) and
+  // before its start-up takes the instance's shared locks: a signal now
+  // waits for the event loop instead of killing the process wherever it is.
+  StopSignals stop_signals;
   setup_logging("frontend", opts.log_level);
   // A usage error before an environment one: no backend is no reason to hide it.
   dpdk::refuse_reserved_eal_args(opts.eal_args);
@@ -327,7 +386,7 @@ int run(const FrontendOptions& opts) {
   }
   if (opts.die_holding_memory_lock) die_holding_memory_lock();
   if (opts.stats) return print_stats(opts);
-  Session session(opts);
+  Session session(opts, stop_signals);
   return session.run();
 }
 

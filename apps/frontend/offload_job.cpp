@@ -115,8 +115,6 @@ void OffloadSlot::begin(std::vector<std::uint8_t> payload_bytes) {
   request = nullptr;
   payload = nullptr;
   on_backend = false;
-  cancel.store(false, std::memory_order_relaxed);
-  cancelled = false;
   submitted_ns = 0;
   latency_ns = 0;
   device_ms = 0.0;
@@ -165,7 +163,6 @@ int offload_job_main(void* args) {
     case AwaitResult::Cancelled:
       // The request stays the backend's: it takes the object back when this
       // frontend unregisters or exits.
-      job.cancelled = true;
       return fail(job, "cancelled while the backend held the request");
     case AwaitResult::Error:
       return fail(job, fmt::format("waiting for the completion failed: {}", std::strerror(errno)));

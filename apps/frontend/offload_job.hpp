@@ -28,7 +28,6 @@ struct OffloadSlot : JobSlot {
   proto::Request* request = nullptr;
   void* payload = nullptr;
   bool on_backend = false;  // request and payload belong to the backend until it answers
-  bool cancelled = false;
   std::uint64_t submitted_ns = 0;
   std::uint64_t latency_ns = 0;  // submit to resume
   double device_ms = 0.0;

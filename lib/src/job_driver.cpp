@@ -1,15 +1,22 @@
 #include "offload/job_driver.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace offload {
 
 JobDriver::JobDriver(JobFn job_fn, SlotFn on_finish) : job_fn_(job_fn), on_finish_(std::move(on_finish)) {}
 
-void JobDriver::start(JobSlot& slot) {
+bool JobDriver::start(JobSlot& slot) {
+  // Once the run is ending a finish callback must not start a job that
+  // nobody would resume and free.
+  if (closed_ || slot.busy) return false;
+  slot.cancel.store(false, std::memory_order_relaxed);
   slot.busy = true;
   slot.ret = 0;
   slot.start_error.clear();
   ++active_;
   step(slot);
+  return true;
 }
 
 void JobDriver::step(JobSlot& slot) {
@@ -40,6 +47,25 @@ void JobDriver::finished(JobSlot& slot) {
   slot.busy = false;
   --active_;
   on_finish_(slot);
+}
+
+void JobDriver::end_cancelled(JobSlot& slot) {
+  // A cancelled job ends at its next resume (every pause in a job checks the
+  // flag); a few more resumes cover a job paused for something else first.
+  constexpr int kResumes = 4;
+  for (int i = 0; i < kResumes && slot.busy; ++i) {
+    if (slot.async_job == nullptr) {
+      // ASYNC_start_job found no free job for it: it never ran. Starting it
+      // now would run a job that is already over.
+      slot.ret = 0;
+      finished(slot);
+      return;
+    }
+    step(slot);
+  }
+  if (slot.busy)
+    spdlog::error("job {}: still paused after being cancelled and resumed {} times: its ASYNC stack stays allocated",
+                  slot.job_id, kResumes);
 }
 
 void JobDriver::run_retries() {

@@ -2,49 +2,49 @@
 
 #include <pthread.h>
 #include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <system_error>
 
 namespace offload {
-namespace {
-
-sigset_t stop_set() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  return set;
-}
-
-}  // namespace
 
 StopSignals::StopSignals() {
-  const sigset_t set = stop_set();
-  if (const int rc = pthread_sigmask(SIG_BLOCK, &set, &previous_); rc != 0)
-    throw std::system_error(rc, std::generic_category(), "pthread_sigmask");
-  fd_ = UniqueFd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
-  if (!fd_) {
-    const int err = errno;
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-    throw std::system_error(err, std::generic_category(), "signalfd");
+  sigemptyset(&set_);
+  for (const int signo : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction current {};
+    if (::sigaction(signo, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    sigaddset(&set_, signo);
+  }
+  // A blocked signal whose action is the default one stays pending until
+  // sigtimedwait takes it (an ignored one would be discarded at once).
+  if (const int rc = ::pthread_sigmask(SIG_BLOCK, &set_, nullptr); rc != 0)
+    throw std::system_error(rc, std::generic_category(), "pthread_sigmask(SIG_BLOCK)");
+}
+
+int StopSignals::take() noexcept {
+  const timespec now{0, 0};
+  for (;;) {
+    const int signo = ::sigtimedwait(&set_, nullptr, &now);
+    if (signo > 0) return signo;
+    if (errno != EINTR) return 0;  // EAGAIN: none pending
   }
 }
 
-StopSignals::~StopSignals() {
-  // Whatever arrived meanwhile was asking for a stop that is happening:
-  // consumed here rather than delivered (and fatal) once unblocked.
-  take();
-  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+int StopSignals::fd() noexcept {
+  if (!fd_) fd_ = UniqueFd(::signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC));
+  return fd_.get();
 }
 
-int StopSignals::take() {
-  signalfd_siginfo info{};
-  while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
-    if (received_ == 0) received_ = static_cast<int>(info.ssi_signo);
-  return received_;
+bool StopSignals::watches(int signo) const noexcept { return sigismember(&set_, signo) == 1; }
+
+const char* StopSignals::name(int signo) noexcept {
+  switch (signo) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "signal";
+  }
 }
 
 }  // namespace offload

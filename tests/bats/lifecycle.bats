@@ -87,7 +87,7 @@ start_backend_unready() {
   kill -HUP "${BACKEND_PID}"
   reap_tracked 20 "${BACKEND_TIMEOUT_PID}" || fail "the backend still runs 20 s after SIGHUP"
   assert_equal "${EXIT_STATUS}" 0
-  assert_backend_logged 'Hangup: stopping' 1
+  assert_backend_logged 'SIGHUP: stopping' 1
   assert_backend_logged 'stopped cleanly' 1
   assert_no_leftovers "${INSTANCE}"
 }

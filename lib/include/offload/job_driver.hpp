@@ -28,7 +28,7 @@ struct JobSlot {
   int ret = 0;
   bool busy = false;
   std::uint32_t job_id = 0;
-  std::atomic<bool> cancel{false};  // read by the job when resumed: end now
+  std::atomic<bool> cancel{false};  // set by cancel_busy, read by the job when resumed: end now
   std::string start_error;          // set when ASYNC_start_job itself failed
 };
 
@@ -49,8 +49,9 @@ public:
   using JobFn = int (*)(void*);
   using SlotFn = std::function<void(JobSlot&)>;
 
-  // `on_finish` runs when a slot's job has finished (ret holds its result);
-  // it may start the next job in the same slot.
+  // `on_finish` runs when a slot's job has finished (ret holds its result,
+  // the slot's cancel flag says whether cancel_busy ended it); it may start
+  // the next job in the same slot.
   JobDriver(JobFn job_fn, SlotFn on_finish);
 
   // Called after each pause, e.g. to inject a spurious resume.
@@ -64,8 +65,9 @@ public:
   // reported through a callback rather than an fd).
   void resume_soon(JobSlot& slot) { retry_.push_back(&slot); }
 
-  // Starts a job in an idle slot.
-  void start(JobSlot& slot);
+  // Starts a job in an idle slot. False, and the slot stays idle, once the
+  // driver is closed.
+  bool start(JobSlot& slot);
   // Resumes (or retries) the job in a busy slot.
   void step(JobSlot& slot);
 
@@ -77,19 +79,29 @@ public:
   // The first half of poll(): only the jobs due for a retry.
   void run_retries();
 
-  // Ends every busy job early: sets its cancel flag and resumes it once, so
-  // it returns and frees its ASYNC stack (a paused job cannot be freed any
-  // other way). Returns the cancelled job ids, sorted. Whatever could still
-  // signal those jobs must have been stopped first.
+  // No job starts from now on (start() refuses), whatever finishes.
+  void close() noexcept { closed_ = true; }
+  [[nodiscard]] bool closed() const noexcept { return closed_; }
+
+  // Ends the run: closes the driver, then ends every busy job early: sets
+  // its cancel flag and resumes it, so it returns and frees its ASYNC stack
+  // (a paused job cannot be freed any other way). The finish callback sees
+  // the flag set, whatever path the job ended by, and can start nothing. A
+  // slot that never got an ASYNC job (the pool was empty) is finished
+  // without running one. Returns the cancelled job ids, sorted. Whatever
+  // could still signal those jobs must have been stopped first.
   template <class Slot>
   std::vector<std::uint32_t> cancel_busy(std::vector<Slot>& slots) {
+    close();
     std::vector<std::uint32_t> ids;
+    // Every flag first: a job that ends in this pass, and its finish
+    // callback, see the others cancelled too.
     for (JobSlot& slot : slots) {
       if (!slot.busy) continue;
       ids.push_back(slot.job_id);
       slot.cancel.store(true, std::memory_order_release);
-      step(slot);
     }
+    for (JobSlot& slot : slots) end_cancelled(slot);
     std::sort(ids.begin(), ids.end());
     return ids;
   }
@@ -99,6 +111,7 @@ public:
 
 private:
   void finished(JobSlot& slot);
+  void end_cancelled(JobSlot& slot);
 
   JobFn job_fn_;
   SlotFn on_finish_;
@@ -108,6 +121,7 @@ private:
   std::function<void()> on_doorbell_;
   char doorbell_token_ = 0;
   std::size_t active_ = 0;
+  bool closed_ = false;
 };
 
 }  // namespace offload

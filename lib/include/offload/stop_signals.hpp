@@ -1,15 +1,12 @@
 #pragma once
-// SIGINT, SIGTERM and SIGHUP as a request to stop, taken when the program is
-// ready for it rather than whenever they arrive.
-//
-// Constructed first thing in a program (before any thread exists), it blocks
-// the three signals in that thread, so every thread created afterwards (DPDK's
-// among them) inherits the mask. They then stay pending, even while DPDK's
-// start-up or clean-up holds the instance's shared locks, until the program
-// reads them from the signalfd: a signal can no longer end the process inside
-// rte_eal_init holding a lock that nothing could release. Destruction
-// consumes what is still pending (the program is ending anyway) and restores
-// the previous mask.
+// SIGINT, SIGTERM and SIGHUP as requests to stop, read when the program is
+// ready for them rather than acted on wherever the program happens to be.
+// A frontend killed by Ctrl-C inside DPDK's start-up or clean-up can leave
+// the instance's shared memory lock held for good; one killed mid-run loses
+// its summary. So the signals are blocked from the start (and every thread
+// created afterwards, DPDK's included, inherits the mask, so none of them
+// takes the signal either): they stay pending until the event loop takes
+// them, between jobs.
 
 #include <signal.h>
 
@@ -19,23 +16,33 @@ namespace offload {
 
 class StopSignals {
 public:
+  // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, for the rest of
+  // the process's life. Call it before any thread is created. A signal the
+  // process inherited as ignored (nohup's SIGHUP, SIGINT in a background
+  // job) stays ignored.
   StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
-  ~StopSignals();
 
-  // The first stop signal received so far (consumed), else 0. Never blocks.
-  int take();
-  // Readable when a stop signal is pending (for poll/epoll).
-  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  // The number of a pending stop signal, which is consumed, or 0. Never blocks.
+  int take() noexcept;
 
-  // The shell's exit status for a process ended by `signo`: 128 + signo.
-  static int exit_status(int signo) noexcept { return 128 + signo; }
+  // A signalfd over the same signals, for poll(): readable while one is
+  // pending (take() still consumes it). Made on first use; -1 if it cannot be.
+  int fd() noexcept;
+
+  // Whether `signo` is one this object watches (not inherited as ignored).
+  [[nodiscard]] bool watches(int signo) const noexcept;
+
+  // The exit code of a program stopped by `signo`, as a shell reports a
+  // process killed by it: 128 + signo (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+  static constexpr int exit_code(int signo) noexcept { return 128 + signo; }
+  // "SIGINT", "SIGTERM", "SIGHUP", or "signal" for another.
+  static const char* name(int signo) noexcept;
 
 private:
-  sigset_t previous_{};
+  sigset_t set_{};
   UniqueFd fd_;
-  int received_ = 0;
 };
 
 }  // namespace offload

@@ -1,0 +1,135 @@
+#include "offload/job_driver.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/async.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "offload/openssl_handles.hpp"
+
+namespace {
+
+using offload::JobDriver;
+using offload::JobSlot;
+
+struct TestSlot : JobSlot {
+  int runs = 0;           // how often the job function was entered
+  bool done = false;      // the job may finish with 1
+  bool cancel_seen = false;  // what the finish callback saw
+};
+
+// Waits (ASYNC_STATUS_EAGAIN, as a job waiting for a grant or a ring slot
+// does) until the test lets it finish or it is cancelled.
+int waiting_job(void* args) {
+  auto& slot = offload::job_slot<TestSlot>(args);
+  ++slot.runs;
+  while (!slot.cancel.load(std::memory_order_acquire)) {
+    if (slot.done) return 1;
+    if (!offload::retry_later()) return 0;
+  }
+  return 0;
+}
+
+class JobDriverTest : public ::testing::Test {
+protected:
+  void SetUp() override { ASSERT_EQ(ASYNC_is_capable(), 1) << "this OpenSSL build has no ASYNC fibres"; }
+
+  // The frontend's pattern: a finished job's slot starts the next job, as
+  // long as jobs are left.
+  JobDriver make_driver(int& left) {
+    return JobDriver(waiting_job, [this, &left](JobSlot& s) {
+      auto& slot = static_cast<TestSlot&>(s);
+      slot.cancel_seen = slot.cancel.load(std::memory_order_acquire);
+      ++finished_;
+      start_next(*driver_, slot, left);
+    });
+  }
+
+  // Counted before start(): the job may finish inside it and start the next.
+  void start_next(JobDriver& driver, TestSlot& slot, int& left) {
+    if (left == 0 || driver.closed()) return;
+    --left;
+    ++started_;
+    driver.start(slot);
+  }
+
+  void start_all(JobDriver& driver, std::vector<TestSlot>& slots, int& left) {
+    driver_ = &driver;
+    for (auto& slot : slots) start_next(driver, slot, left);
+  }
+
+  JobDriver* driver_ = nullptr;
+  int started_ = 0;
+  int finished_ = 0;
+};
+
+TEST_F(JobDriverTest, AFinishedJobStartsTheNextUntilNoneAreLeft) {
+  offload::AsyncThreadPool pool(4, 4);
+  std::vector<TestSlot> slots(4);
+  int left = 10;
+  JobDriver driver = make_driver(left);
+  start_all(driver, slots, left);
+  EXPECT_EQ(driver.active(), 4u);
+  for (auto& slot : slots) slot.done = true;  // and so may every next job in the slot
+  for (int turn = 0; turn < 100 && driver.active() != 0; ++turn) driver.poll(0);
+  EXPECT_EQ(driver.active(), 0u);
+  EXPECT_EQ(started_, 10);
+  EXPECT_EQ(finished_, 10);
+}
+
+// Issue 13: jobs cancelled while waiting for a grant or a ring slot were
+// replaced, from inside the cancel pass, by new jobs that nobody freed.
+TEST_F(JobDriverTest, CancelBusyEndsEveryJobAndStartsNoNewOne) {
+  offload::AsyncThreadPool pool(8, 8);
+  std::vector<TestSlot> slots(8);
+  int left = 100;
+  JobDriver driver = make_driver(left);
+  start_all(driver, slots, left);
+  driver.poll(0);  // every job waits (EAGAIN)
+  ASSERT_EQ(driver.active(), 8u);
+
+  const auto ids = driver.cancel_busy(slots);
+  EXPECT_EQ(ids.size(), 8u);
+  EXPECT_EQ(driver.active(), 0u);
+  for (const auto& slot : slots) {
+    EXPECT_FALSE(slot.busy) << "job " << slot.job_id;
+    EXPECT_EQ(slot.async_job, nullptr) << "job " << slot.job_id << ": its ASYNC job (and stack) was not freed";
+    EXPECT_TRUE(slot.cancel_seen) << "job " << slot.job_id << ": its finish did not see it was cancelled";
+  }
+  EXPECT_EQ(started_, 8);
+  EXPECT_EQ(finished_, 8);
+
+  // The run has ended: nothing starts any more.
+  EXPECT_TRUE(driver.closed());
+  EXPECT_FALSE(driver.start(slots[0]));
+  driver.poll(0);
+  EXPECT_EQ(driver.active(), 0u);
+}
+
+// A slot whose start found no free ASYNC job (ASYNC_NO_JOBS) waits for a
+// retry; cancelling it must not start its job then.
+TEST_F(JobDriverTest, CancelBusyDoesNotStartAJobThatNeverGotAnAsyncJob) {
+  offload::AsyncThreadPool pool(2, 2);
+  std::vector<TestSlot> slots(4);
+  int left = 4;
+  JobDriver driver = make_driver(left);
+  start_all(driver, slots, left);
+  ASSERT_EQ(driver.active(), 4u);
+  int running = 0;
+  for (const auto& slot : slots) running += slot.runs;
+  ASSERT_EQ(running, 2) << "the ASYNC pool holds 2 jobs";
+
+  EXPECT_EQ(driver.cancel_busy(slots).size(), 4u);
+  EXPECT_EQ(driver.active(), 0u);
+  running = 0;
+  for (const auto& slot : slots) {
+    running += slot.runs;
+    EXPECT_FALSE(slot.busy);
+    EXPECT_TRUE(slot.cancel_seen);
+  }
+  EXPECT_EQ(running, 2) << "a cancelled slot ran its job";
+  EXPECT_EQ(finished_, 4);
+}
+
+}  // namespace
