@@ -335,7 +335,8 @@ tight_poll() {
   for round in once twice; do
     start_frontend "${round}" --inflight 8 --total 100 --json
     frontend_timeout_pid=${STARTED_PID}
-    wait_until 20 stats_match '.inflight == 8 and .frontends == 1' || fail "the jobs never reached the device"
+    # Its 8 jobs start right after this line, before it looks for signals.
+    wait_for_line 20 "${BATS_TEST_TMPDIR}/${round}.log" '\] load: ' || fail "the ${round} frontend never started its load"
     frontend_pid=$(child_pid "${frontend_timeout_pid}") || fail "no frontend under its timeout"
     kill -INT "${frontend_pid}"
     if [[ ${round} == twice ]]; then
