@@ -30,6 +30,7 @@
 #include "offload/openssl_handles.hpp"
 #include "offload/progress.hpp"
 #include "offload/run_summary.hpp"
+#include "offload/stop_signals.hpp"
 #include "offload/unique_fd.hpp"
 #include "offload_job.hpp"
 
@@ -42,6 +43,9 @@ constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
 constexpr unsigned kCompletionBurst = 64;
+// After a stop signal, how long the jobs in flight get to finish before they
+// are cancelled.
+constexpr std::uint64_t kStopDrainMs = 1'000;
 // No outcome yet: the run ends by finishing its jobs.
 constexpr int kNoOutcome = -1;
 // DPDK's start-up and clean-up take its shared memory lock; a frontend
@@ -65,8 +69,9 @@ int on_completion_callback(void* arg) {
 
 class Session {
 public:
-  explicit Session(const FrontendOptions& opts)
+  Session(const FrontendOptions& opts, StopSignals& stop_signals)
       : opts_(opts),
+        stop_signals_(stop_signals),
         pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
         doorbell_(opts.notify == proto::NotifyMode::Coalesced ? make_eventfd() : UniqueFd()),
         link_(opts.instance, opts.inflight, opts.notify, doorbell_.get(), opts.protocol_version),
@@ -118,7 +123,10 @@ public:
     const std::uint64_t deadline = started + timeout_ms * 1'000'000ULL;
     stop_starting_ns_ = opts_.duration_s > 0 ? started + static_cast<std::uint64_t>(opts_.duration_s * 1e9) : UINT64_MAX;
     std::uint64_t last_check = started;
-    if (!walkthrough())
+    // A signal that came during start-up is taken now that DPDK's start-up
+    // and the registration are complete: no job starts.
+    take_stop_signal(started);
+    if (!walkthrough() && !stopping_)
       spdlog::info("load: {} job(s) in flight, {}, notify {}", opts_.inflight,
                    opts_.total != 0 ? fmt::format("{} requests", opts_.total)
                                     : fmt::format("for {} s", opts_.duration_s),
@@ -132,6 +140,10 @@ public:
         end_run(kExitTimeout, fmt::format("timed out after {} ms", timeout_ms), false);
         break;
       }
+      if (now >= drain_deadline_) {
+        end_run(outcome_, fmt::format("stopping on {}", StopSignals::name(stop_signal_)), false);
+        break;
+      }
       if (now - last_check >= kLivenessCheckMs * 1'000'000) {
         last_check = now;
         if (!link_.backend_alive()) {
@@ -139,9 +151,11 @@ public:
                   fmt::format("the backend of instance '{}' died (its DPDK primary is gone)", opts_.instance), true);
           break;
         }
+        take_stop_signal(now);
         progress_.update(summary_.ok + summary_.failed, opts_.total, now);
       }
-      const int wait_ms = static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, kLivenessCheckMs));
+      const std::uint64_t until = std::min(deadline, drain_deadline_);
+      const int wait_ms = static_cast<int>(std::min<std::uint64_t>((until - now) / 1'000'000 + 1, kLivenessCheckMs));
       if (opts_.notify == proto::NotifyMode::Callback)
         poll_completions(idle_rounds);
       else
@@ -245,6 +259,26 @@ private:
     start_next(slot);
   }
 
+  // A pending SIGINT, SIGTERM or SIGHUP: no new job starts; the jobs in
+  // flight get kStopDrainMs to finish, then they are cancelled (pending). A
+  // second signal cancels them at once. The run's outcome is the signal's
+  // exit code unless it already had one.
+  void take_stop_signal(std::uint64_t now) {
+    const int signo = stop_signals_.take();
+    if (signo == 0) return;
+    if (stop_signal_ != 0) {
+      spdlog::warn("{} again: cancelling the {} job(s) in flight now", StopSignals::name(signo), driver_.active());
+      drain_deadline_ = now;
+      return;
+    }
+    stop_signal_ = signo;
+    stopping_ = true;
+    if (outcome_ == kNoOutcome) outcome_ = StopSignals::exit_code(signo);
+    drain_deadline_ = now + kStopDrainMs * 1'000'000;
+    spdlog::warn("{}: stopping: no new jobs; the {} in flight get {} ms to finish", StopSignals::name(signo),
+                 driver_.active(), kStopDrainMs);
+  }
+
   // Ends the run for `why`. `exit_code` becomes its outcome unless an
   // earlier cause set one: the first cause wins, so a timeout's cancel pass
   // that meets a "dropped" answer cannot turn exit 4 into 5 afterwards, nor
@@ -260,11 +294,13 @@ private:
     if (driver_.closed()) return;  // a cancel pass ran, or is running (this is a job it ended)
     cancelled_as_failed_ = jobs_failed;
     const auto pending = driver_.cancel_busy(slots_);
-    spdlog::error("{}: {} job(s) were outstanding (jobs {}){}", why, pending.size(), id_list(pending),
-                  jobs_failed ? ": failed them" : ": cancelled them (pending)");
+    spdlog::log(stop_signal_ != 0 && !jobs_failed ? spdlog::level::warn : spdlog::level::err,
+                "{}: {} job(s) were outstanding (jobs {}){}", why, pending.size(), id_list(pending),
+                jobs_failed ? ": failed them" : ": cancelled them (pending)");
   }
 
   const FrontendOptions& opts_;
+  StopSignals& stop_signals_;
   AsyncThreadPool pool_;
   UniqueFd doorbell_;
   BackendLink link_;
@@ -276,8 +312,10 @@ private:
   std::uint64_t started_ = 0;
   std::uint64_t stop_starting_ns_ = UINT64_MAX;
   int outcome_ = kNoOutcome;
-  bool stopping_ = false;  // no new job starts: the run ended
+  bool stopping_ = false;  // no new job starts: a stop signal came, or the run ended
   bool cancelled_as_failed_ = false;
+  int stop_signal_ = 0;
+  std::uint64_t drain_deadline_ = UINT64_MAX;
 };
 
 // Testing aid (--die-holding-memory-lock).
@@ -307,6 +345,10 @@ int print_stats(const FrontendOptions& opts) {
 }  // namespace
 
 int run(const FrontendOptions& opts) {
+  // First, before DPDK creates its threads (they inherit the mask) and
+  // before its start-up takes the instance's shared locks: a signal now
+  // waits for the event loop instead of killing the process wherever it is.
+  StopSignals stop_signals;
   setup_logging("frontend", opts.log_level);
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
@@ -316,7 +358,7 @@ int run(const FrontendOptions& opts) {
                                                           "warning", opts.eal_args, kEalInitBound, kEalCleanupBound});
   if (opts.die_holding_memory_lock) die_holding_memory_lock();
   if (opts.stats) return print_stats(opts);
-  Session session(opts);
+  Session session(opts, stop_signals);
   return session.run();
 }
 

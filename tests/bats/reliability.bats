@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
-# Reliability and security of the two-process offload (issue 5): many
-# frontends at once, fair service, frontends SIGKILLed mid-run (one at a
-# time, 30 at random moments, one holding DPDK's memory lock), hostile
+# Reliability and security of the two-process offload (issues 5 and 13):
+# many frontends at once, fair service (an exhausted pool included),
+# frontends SIGKILLed mid-run (one at a time, 30 at random moments, one
+# holding DPDK's memory lock), runs that end early (timeout, backend
+# killed, SIGINT/SIGTERM/SIGHUP, a signal during start-up), hostile
 # requests, backpressure, a protocol version mismatch and device engines.
 # Every test runs its own instance (DPDK --file-prefix), ends with
 # assert_no_leftovers, and teardown stops and removes what a failed test left.
@@ -319,7 +321,7 @@ frontend_killed_mid_run() {
 }
 
 # ---------------------------------------------------------------------------
-# A run that ends early: timeout, backend killed
+# A run that ends early: timeout, backend killed, signals
 
 # Issue 13: jobs cancelled while waiting for a grant were counted as failed
 # and replaced, inside the cancel pass, by new jobs that nobody freed (136
@@ -360,6 +362,137 @@ frontend_killed_mid_run() {
 
   # The next backend removes what the killed one left.
   start_backend "${INSTANCE}" --delay-ms 1
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# stop_mid_run SIGNAL STATUS: a frontend under load gets SIGNAL; within 2 s
+# it stops (jobs in flight finish or are cancelled after 1 s), prints its
+# JSON summary and exits STATUS; the backend has every buffer back.
+stop_mid_run() {
+  local -r signal=$1 expected_status=$2
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  start_frontend stopped --inflight 64 --total 100000000 --json
+  local -r frontend_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.served > 0 and .frontends == 1' || fail "the frontend was never served"
+  local frontend_pid
+  frontend_pid=$(child_pid "${frontend_timeout_pid}") || fail "no frontend under its timeout"
+
+  local -r signalled_at=$(now_us)
+  kill "-${signal}" "${frontend_pid}"
+  reap_tracked 5 "${frontend_timeout_pid}" || fail "the frontend still runs 5 s after SIG${signal}"
+  local -r elapsed_us=$(($(now_us) - signalled_at))
+  assert_equal "${EXIT_STATUS}" "${expected_status}"
+  ((elapsed_us < 2000000)) || fail "the frontend took ${elapsed_us} us to stop"
+  assert_json_in "${BATS_TEST_TMPDIR}/stopped.out" \
+    '.program == "frontend" and .jobs > 0 and .ok > 0 and .failed == 0 and .ok + .pending == .jobs'
+  grep -qE "SIG${signal}: stopping: no new jobs" "${BATS_TEST_TMPDIR}/stopped.log" ||
+    fail "the frontend did not log that it stops on SIG${signal}"
+
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "SIGINT mid-run: the frontend stops within 2 s, prints its JSON summary, exits 130; the backend has its pools back" {
+  stop_mid_run INT 130
+}
+
+@test "SIGTERM and SIGHUP mid-run: exit 143 and 129, each with its summary" {
+  stop_mid_run TERM 143
+  INSTANCE=$(unique_instance)
+  stop_mid_run HUP 129
+}
+
+# tight_poll SECONDS CMD [ARGS...]: wait_until every 2 ms, for windows too
+# short for its 0.1 s; CMD's output is printed once it succeeds.
+tight_poll() {
+  local -r deadline=$(($(now_us) + $1 * 1000000))
+  shift
+  until "$@"; do
+    (($(now_us) < deadline)) || return 1
+    sleep 0.002
+  done
+}
+
+# Jobs that cannot finish within the 1 s the signal leaves them (a 10 s
+# device) are cancelled and counted pending; a second signal does not wait.
+@test "SIGINT with every job on a 10 s device: after 1 s they are cancelled (pending), exit 130; a second SIGINT cancels at once" {
+  start_backend "${INSTANCE}" --delay-ms 10000
+
+  local round frontend_timeout_pid frontend_pid
+  for round in once twice; do
+    start_frontend "${round}" --inflight 8 --total 100 --json
+    frontend_timeout_pid=${STARTED_PID}
+    # Its 8 jobs start right after this line, before it looks for signals.
+    wait_for_line 20 "${BATS_TEST_TMPDIR}/${round}.log" '\] load: ' || fail "the ${round} frontend never started its load"
+    frontend_pid=$(child_pid "${frontend_timeout_pid}") || fail "no frontend under its timeout"
+    kill -INT "${frontend_pid}"
+    if [[ ${round} == twice ]]; then
+      wait_for_line 5 "${BATS_TEST_TMPDIR}/${round}.log" 'SIGINT: stopping: no new jobs' || fail "SIGINT not taken"
+      kill -INT "${frontend_pid}"
+    fi
+    reap_tracked 10 "${frontend_timeout_pid}" || fail "the frontend still runs 10 s after SIGINT"
+    assert_equal "${EXIT_STATUS}" 130
+    assert_json_in "${BATS_TEST_TMPDIR}/${round}.out" '.jobs == 8 and .ok == 0 and .failed == 0 and .pending == 8'
+    grep -qE 'stopping on SIGINT: 8 job\(s\) were outstanding .*: cancelled them \(pending\)' \
+      "${BATS_TEST_TMPDIR}/${round}.log" || fail "the frontend did not cancel its 8 jobs"
+  done
+  grep -q 'SIGINT again: cancelling the 8 job(s) in flight now' "${BATS_TEST_TMPDIR}/twice.log" ||
+    fail "the second SIGINT was not taken"
+  if grep -qF 'SIGINT again' "${BATS_TEST_TMPDIR}/once.log"; then
+    fail "one SIGINT was taken twice"
+  fi
+
+  # The device still holds the requests; stale once their frontend went.
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# secondary_socket_appears PID: DPDK's start-up in process PID has created its
+# rte_mp socket (mp_socket_<PID>_*): it is inside rte_eal_init, about to map
+# the instance's memory under its shared lock.
+secondary_socket_appears() {
+  compgen -G "${DPDK_RUNTIME_ROOT}/${INSTANCE}/mp_socket_$1_*" >/dev/null
+}
+
+# Issue 13: Ctrl-C during a frontend's DPDK start-up killed it holding the
+# instance's shared memory lock now and then: later frontends and the
+# backend's stop then waited on it until their watchdogs (exit 3, exit 70).
+# The frontend now blocks the signals first and takes them once start-up is
+# over. Half the signals land just as DPDK's start-up has begun (its socket
+# appears), the others 0-150 ms after exec.
+@test "SIGTERM during a frontend's start-up, 10 times: each exits 143; the instance still serves and the backend stops with 0" {
+  start_backend "${INSTANCE}" --delay-ms 1
+
+  local i frontend_timeout_pid frontend_pid status
+  for i in {1..10}; do
+    start_bounded "early-${i}" 30 "${FRONTEND}" --instance "${INSTANCE}" --inflight 4 --duration 30 --json
+    frontend_timeout_pid=${STARTED_PID}
+    # Tight polls: the window is tens of milliseconds.
+    frontend_pid=$(tight_poll 5 pgrep -P "${frontend_timeout_pid}") || fail "frontend ${i} did not start"
+    if ((i % 2 == 1)); then
+      tight_poll 10 secondary_socket_appears "${frontend_pid}" >/dev/null || fail "frontend ${i} never started DPDK"
+    else
+      sleep "$(printf '0.%03d' $((RANDOM % 150)))"
+    fi
+    kill -TERM "${frontend_pid}"
+    reap_tracked 20 "${frontend_timeout_pid}" || fail "frontend ${i} still runs 20 s after SIGTERM"
+    status=${EXIT_STATUS}
+    ((status == 143)) || fail "frontend ${i} exited with status ${status}, not 143: $(tail -n 5 "${BATS_TEST_TMPDIR}/early-${i}.log")"
+    if ((i % 2 == 1)); then
+      # Signalled inside its start-up, it finished it, took the signal (no
+      # job started, unless this shell was slow to send it), unregistered,
+      # cleaned up and reported.
+      assert_json_in "${BATS_TEST_TMPDIR}/early-${i}.out" '.program == "frontend" and .failed == 0'
+    fi
+  done
+
+  run_frontend 0 --jobs 16 --json
+  assert_all_verified 16
+  wait_until 3 stats_match "${POOLS_FULL}" || fail "the backend misses buffers or keeps a slot: $(stats_now)"
   stop_backend
   assert_no_leftovers "${INSTANCE}"
 }
