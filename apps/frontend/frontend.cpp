@@ -368,6 +368,7 @@ int run(const FrontendOptions& opts) {
   setup_logging("frontend", opts.log_level);
   // A usage error before an environment one: no backend is no reason to hide it.
   dpdk::refuse_reserved_eal_args(opts.eal_args);
+  dpdk::refuse_secondary_incompatible_eal_args(opts.eal_args);
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
   require_live_backend(opts.instance, kBackendReadyBound);

@@ -76,7 +76,13 @@ start_backend_unready() {
     sleep "${delay}"
     kill -TERM "${BACKEND_PID}"
     reap_tracked 20 "${BACKEND_TIMEOUT_PID}" || fail "the backend still runs 20 s after SIGTERM (sent ${delay} s in)"
-    ((EXIT_STATUS == 0)) || fail "SIGTERM ${delay} s into the start-up: exit ${EXIT_STATUS}, not 0: $(cat "${BACKEND_LOG}")"
+    # 143 only if the signal came before main() (an ASan build's runtime
+    # takes tens of ms to start): the process had done nothing yet.
+    if ((EXIT_STATUS == 143)) && [[ ! -s ${BACKEND_LOG} ]]; then
+      echo "# SIGTERM ${delay} s in: it arrived before the backend's main()" >&3
+    else
+      ((EXIT_STATUS == 0)) || fail "SIGTERM ${delay} s into the start-up: exit ${EXIT_STATUS}, not 0: $(cat "${BACKEND_LOG}")"
+    fi
     assert_no_leftovers "${INSTANCE}"
   done
 }

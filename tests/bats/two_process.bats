@@ -148,6 +148,10 @@ assert_usage_error() {
   assert_usage_error "${BACKEND}" "'--file-prefix=other' after '--'.*use --instance" -- --file-prefix=other
   # Refused before the frontend looks for its backend (there is none).
   assert_usage_error "${FRONTEND}" "'-l1' after '--'.*use --lcore" -- -l1
+  # A secondary cannot keep its memory to itself: its DPDK start-up took the
+  # whole 10 s bound and then blamed a death that had not happened.
+  assert_usage_error "${FRONTEND}" "'--in-memory' after '--': a frontend is a DPDK secondary" -- --in-memory
+  assert_usage_error "${FRONTEND}" "'--no-huge' after '--': a frontend is a DPDK secondary" -- --no-huge
 
   # What only DPDK can judge: its text (usage included) on stderr, one line
   # of ours naming the arguments, exit 2.

@@ -132,6 +132,19 @@ void refuse_reserved_eal_args(const std::vector<std::string>& extra_args) {
       throw UsageError("'" + arg + "' after '--': the program sets this EAL argument itself; " + r->instead);
 }
 
+void refuse_secondary_incompatible_eal_args(const std::vector<std::string>& extra_args) {
+  // Each makes a process keep its memory to itself, which a secondary cannot:
+  // its DPDK start-up then never finishes (it spun for the whole bound).
+  static constexpr std::string_view kPrivateMemory[] = {"--in-memory", "--no-shconf", "--no-huge"};
+  for (const auto& arg : extra_args) {
+    const std::string_view name = std::string_view(arg).substr(0, arg.find('='));
+    for (const auto option : kPrivateMemory)
+      if (name == option)
+        throw UsageError("'" + arg + "' after '--': a frontend is a DPDK secondary and must map the backend's shared "
+                         "hugepage memory, which this option forbids");
+  }
+}
+
 namespace {
 // rte_eal_init may keep pointers into argv, so its strings live as long as
 // the process.
@@ -163,6 +176,7 @@ long long elapsed_ms(std::chrono::steady_clock::time_point since) {
 EalSession::EalSession(const std::string& program, const EalConfig& config)
     : instance_(config.instance), cleanup_bound_(config.cleanup_bound) {
   refuse_reserved_eal_args(config.extra_args);
+  if (config.role == ProcessRole::Secondary) refuse_secondary_incompatible_eal_args(config.extra_args);
   // EAL logs to stdout by default; stdout is for results here.
   rte_openlog_stream(stderr);
   auto& storage = eal_argv_storage();

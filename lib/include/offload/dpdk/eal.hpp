@@ -42,6 +42,11 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
 // use instead.
 void refuse_reserved_eal_args(const std::vector<std::string>& extra_args);
 
+// A secondary must map the primary's shared memory: --in-memory, --no-shconf
+// and --no-huge after "--" are refused (UsageError) rather than left to a
+// DPDK start-up that never finishes.
+void refuse_secondary_incompatible_eal_args(const std::vector<std::string>& extra_args);
+
 // rte_eal_init on construction, rte_eal_cleanup on destruction; each within
 // its bound. rte_eal_init's output goes to stderr (DPDK prints its usage on
 // stdout, which is for results). Throws UsageError for a reserved argument
