@@ -1,3 +1,4 @@
+#include <CLI/CLI.hpp>
 #include "backend_options.hpp"
 
 #include "offload/protocol.hpp"

@@ -1,3 +1,4 @@
+#include <CLI/CLI.hpp>
 #include "microbench_options.hpp"
 
 #include <vector>

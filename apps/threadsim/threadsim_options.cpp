@@ -1,3 +1,4 @@
+#include <CLI/CLI.hpp>
 #include "threadsim_options.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+#include <CLI/CLI.hpp>
 #include "offload/cli_options.hpp"
 
 #include <sched.h>
@@ -257,6 +258,14 @@ void add_instance_option(CLI::App& app, std::string& instance, const std::string
         return {};
       })
       ->capture_default_str();
+}
+
+int run_program(const char* program, int argc, char** argv, const std::function<void(CLI::App&)>& define,
+                const std::function<int()>& body) {
+  CLI::App app{"", program};
+  define(app);
+  if (const int code = parse_cli(app, argc, argv); code >= 0) return code;
+  return run_guarded(app, body);
 }
 
 int run_guarded(const CLI::App& app, const std::function<int()>& body) {

@@ -1,3 +1,4 @@
+#include <CLI/CLI.hpp>
 #include "offload/cli_options.hpp"
 
 #include <gtest/gtest.h>

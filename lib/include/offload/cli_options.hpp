@@ -2,7 +2,6 @@
 // Command-line options that more than one program accepts, defined once so
 // they have one spelling, one default and one validation everywhere.
 
-#include <CLI/CLI.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +10,13 @@
 #include <vector>
 
 #include "offload/device_model.hpp"
+
+// CLI11 (header-only, slow to compile) is included only where apps are
+// built and parsed: the options' .cpp files, the mains, the tests.
+namespace CLI {
+class App;
+class Validator;
+}  // namespace CLI
 
 namespace offload {
 
@@ -85,6 +91,12 @@ int parse_cli(CLI::App& app, int argc, char** argv);
 // EnvironmentError → 3, anything else → 70; with --json, also one JSON line
 // on stdout.
 int run_guarded(const CLI::App& app, const std::function<int()>& body);
+
+// A program's whole main(): a CLI::App named `program`, its options added by
+// `define`, parse_cli, then `body` under run_guarded. (The mains need not
+// compile CLI11 themselves.)
+int run_program(const char* program, int argc, char** argv, const std::function<void(CLI::App&)>& define,
+                const std::function<int()>& body);
 
 // {"program":"frontend","error":"...","exit_code":3}: what a --json run that
 // fails before its summary prints on stdout, so that `--json | jq` always has
