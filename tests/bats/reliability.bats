@@ -318,12 +318,7 @@ stop_mid_run() {
 # tight_poll SECONDS CMD [ARGS...]: wait_until every 2 ms, for windows too
 # short for its 0.1 s; CMD's output is printed once it succeeds.
 tight_poll() {
-  local -r deadline=$(($(now_us) + $1 * 1000000))
-  shift
-  until "$@"; do
-    (($(now_us) < deadline)) || return 1
-    sleep 0.002
-  done
+  WAIT_UNTIL_POLL_S=0.002 wait_until "$@"
 }
 
 # Jobs that cannot finish within the 1 s the signal leaves them (a 10 s

@@ -91,14 +91,15 @@ now_us() {
   echo "${t//[^0-9]/}"
 }
 
-# wait_until SECONDS CMD [ARGS...]: polls CMD every 0.1 s until it succeeds;
-# returns 1 once SECONDS have passed without success.
+# wait_until SECONDS CMD [ARGS...]: polls CMD every WAIT_UNTIL_POLL_S
+# seconds (default 0.1) until it succeeds; returns 1 once SECONDS have passed
+# without success.
 wait_until() {
   local -r deadline=$(($(now_us) + $1 * 1000000))
   shift
   until "$@"; do
     (($(now_us) < deadline)) || return 1
-    sleep 0.1
+    sleep "${WAIT_UNTIL_POLL_S:-0.1}"
   done
 }
 
