@@ -33,7 +33,7 @@ temporary directory, removed at the end unless something failed).
 
   --frontend PATH   the offload-frontend binary (default build/release/apps/frontend/offload-frontend)
 
-Exit codes: 0 every frontend verified, 1 some frontend failed, 2 bad usage.
+Exit codes: 0 every frontend verified, 1 some frontend failed, 2 bad usage, 3 no backend.
 EOF
 }
 
@@ -76,6 +76,8 @@ main() {
   [[ ${seed} =~ ^[0-9]+$ ]] || usage_error "--seed: '${seed}' is not a non-negative integer"
   frontend=${frontend:-$(repo_root)/build/release/apps/frontend/offload-frontend}
   [[ -x ${frontend} ]] || usage_error "no frontend binary at ${frontend} (build it: scripts/build.sh release)"
+  [[ -f /var/run/dpdk/${instance}/offload-backend.ready ]] ||
+    die "${EXIT_ENVIRONMENT}" "no offload-backend is serving instance '${instance}': start one (offload-backend --instance ${instance})"
 
   local keep_dir=true
   if [[ -z ${work_dir} ]]; then

@@ -125,7 +125,7 @@ public:
     std::array<void*, kBurst> burst{};
     unsigned idle_rounds = 0;
     std::uint16_t first = 0;
-    while (!stop_requested()) {
+    while (stop_signal_ == 0) {
       std::uint64_t now = monotonic_ns();
       bool worked = false;
       refresh_quotas();
@@ -197,16 +197,12 @@ public:
   }
 
 private:
-  // SIGINT, SIGTERM or SIGHUP (a closed terminal) ask for a clean stop.
-  // Checked once per housekeeping period, and wakes an idle nap.
-  bool stop_requested() {
-    if (stop_signal_ != 0) return true;
-    const std::uint64_t now = monotonic_ns();
-    if (now - last_signal_check_ns_ < kHousekeepingNs) return false;
-    last_signal_check_ns_ = now;
+  // SIGINT, SIGTERM or SIGHUP (a closed terminal) ask for a clean stop:
+  // taken once per housekeeping period (an idle nap ends when one arrives).
+  void take_stop_signal() {
+    if (stop_signal_ != 0) return;
     stop_signal_ = stop_signals_.take();
     if (stop_signal_ != 0) spdlog::info("{}: stopping", StopSignals::name(stop_signal_));
-    return stop_signal_ != 0;
   }
 
   struct Rings {
@@ -386,6 +382,7 @@ private:
 
   void housekeeping(std::uint64_t now) {
     last_housekeeping_ns_ = now;
+    take_stop_signal();
     if (now - last_file_sweep_ns_ >= kFileSweepNs) sweep_dead_secondaries_files(now);
     std::array<pollfd, proto::kMaxFrontends> fds{};
     std::array<std::uint16_t, proto::kMaxFrontends> ids{};
@@ -467,13 +464,12 @@ private:
     std::array<pollfd, 2> wake{pollfd{wakeup_.get(), POLLIN, 0}, pollfd{stop_signals_.fd(), POLLIN, 0}};
     if (::ppoll(wake.data(), wake.size(), &ts, nullptr) <= 0) return;
     if (wake[0].revents != 0) drain_eventfd(wakeup_.get());
-    if (wake[1].revents != 0) last_signal_check_ns_ = 0;  // checked on the next turn
+    if (wake[1].revents != 0) take_stop_signal();
   }
 
   const BackendOptions& opts_;
   StopSignals& stop_signals_;
   int stop_signal_ = 0;
-  std::uint64_t last_signal_check_ns_ = 0;
   FrontendRegistry& registry_;
   BufferGrants buffers_;
   std::array<Rings, proto::kMaxFrontends> rings_;
