@@ -118,6 +118,10 @@ main() {
     for pid in "${!running[@]}"; do kill -TERM "${pid}" 2>/dev/null || true; done
   }
   trap stop_running EXIT
+  # Ctrl-C or a TERM ends the churn at once (wait -n returns on a trapped
+  # signal); the EXIT trap stops the frontends still running.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 
   while ((EPOCHSECONDS < deadline)); do
     while ((${#running[@]} >= max_at_once)); do reap_one; done
@@ -138,7 +142,7 @@ main() {
     sleep "0.$(printf '%03d' $((RANDOM % 100)))"
   done
   while ((${#running[@]} > 0)); do reap_one; done
-  trap - EXIT
+  trap - EXIT INT TERM
 
   local -r seconds=$(awk -v a="${t0}" -v b="${EPOCHREALTIME}" 'BEGIN { printf "%.1f", b - a }')
   cat "${work_dir}"/frontend-*.log | sed -n 's/.*DPDK start-up took \([0-9]*\) ms.*/\1/p' >"${work_dir}/startup.ms"
