@@ -24,6 +24,23 @@ std::string_view transform_name(Transform t) noexcept {
   return "unknown";
 }
 
+std::string_view operation_name(Operation op) noexcept {
+  switch (op) {
+    case Operation::Xor0xAA: return "xor";
+    case Operation::BitwiseNot: return "not";
+    case Operation::AesGcmEncrypt: return "aes-256-gcm-encrypt";
+    case Operation::AesGcmDecrypt: return "aes-256-gcm-decrypt";
+  }
+  return "unknown";
+}
+
+std::optional<Operation> parse_operation(std::string_view name) noexcept {
+  for (const Operation op :
+       {Operation::Xor0xAA, Operation::BitwiseNot, Operation::AesGcmEncrypt, Operation::AesGcmDecrypt})
+    if (name == operation_name(op)) return op;
+  return std::nullopt;
+}
+
 void apply_transform(Transform t, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept {
   const std::size_t n = std::min(in.size(), out.size());
   for (std::size_t i = 0; i < n; ++i) out[i] = apply_one(t, in[i]);

@@ -209,3 +209,19 @@ TEST(Cipher, MakePayloadOfOneJobDoesNotVerifyAsAnother) {
 }
 
 }  // namespace
+
+namespace offload {
+namespace {
+
+TEST(Operation, NamesRoundTrip) {
+  for (const Operation op :
+       {Operation::Xor0xAA, Operation::BitwiseNot, Operation::AesGcmEncrypt, Operation::AesGcmDecrypt})
+    EXPECT_EQ(parse_operation(operation_name(op)), op);
+  EXPECT_FALSE(parse_operation("aes-128-gcm").has_value());
+  EXPECT_FALSE(parse_operation("").has_value());
+  EXPECT_TRUE(is_aead(Operation::AesGcmDecrypt));
+  EXPECT_FALSE(is_aead(Operation::BitwiseNot));
+}
+
+}  // namespace
+}  // namespace offload

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,26 @@ enum class Transform : std::uint8_t {
 };
 
 std::string_view transform_name(Transform t) noexcept;
+
+// What a device does to one request: the seeds' two transforms, or real
+// AES-256-GCM (aes_gcm.hpp). The values are the protocol's (proto::Op).
+enum class Operation : std::uint8_t {
+  Xor0xAA = 1,
+  BitwiseNot = 2,
+  AesGcmEncrypt = 3,
+  AesGcmDecrypt = 4,
+};
+
+// --op names: "xor", "not", "aes-256-gcm-encrypt", "aes-256-gcm-decrypt".
+std::string_view operation_name(Operation op) noexcept;
+std::optional<Operation> parse_operation(std::string_view name) noexcept;
+inline constexpr bool is_aead(Operation op) noexcept {
+  return op == Operation::AesGcmEncrypt || op == Operation::AesGcmDecrypt;
+}
+// The seeds' transform of a non-AEAD operation.
+inline constexpr Transform transform_of(Operation op) noexcept {
+  return op == Operation::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA;
+}
 
 // out[i] = f(in[i]); `in` and `out` may be the same buffer. Sizes must match.
 void apply_transform(Transform t, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept;
