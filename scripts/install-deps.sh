@@ -12,6 +12,9 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries the code links
   libssl-dev openssl libdpdk-dev libcli11-dev libspdlog-dev libfmt-dev
+  # DPDK's software crypto PMDs (crypto_aesni_mb, crypto_openssl), dpdk-test-crypto-perf
+  # (the bench's reference) and dpdk-telemetry.py
+  librte-crypto-ipsec-mb23 librte-crypto-openssl23 dpdk-dev
   # tests
   libgtest-dev googletest bats bats-support bats-assert bats-file valgrind jq shellcheck
   # what the scripts and tests call: pgrep/sysctl, mount/findmnt, modprobe
