@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "buffer_grants.hpp"
+#include "crypto_device.hpp"
 #include "frontend_registry.hpp"
 #include "memory_guard.hpp"
 #include "offload/cipher.hpp"
@@ -62,7 +63,7 @@ constexpr std::uint64_t kStopGraceNs = 1'000'000'000;
 // How long everything after the serving loop may take (grace included).
 constexpr std::chrono::milliseconds kCleanupBound{5000};
 
-Transform transform_of(proto::Op op) { return op == proto::Op::BitwiseNot ? Transform::BitwiseNot : Transform::Xor0xAA; }
+Operation operation_of(proto::Op op) { return static_cast<Operation>(op); }
 
 RingPtr create_ring(const std::string& name, std::uint32_t count) {
   // One producer and one consumer per ring: a frontend's thread and this loop.
@@ -87,13 +88,38 @@ struct InFlight {
   proto::Op op;
 };
 
+// An AES-GCM request completes when both its device time has come (the
+// latency model) and the cryptodev handed it back, whichever is later.
+struct AeadProgress {
+  InFlight f{};
+  bool due = false;      // the latency model's time has come
+  bool done = false;     // the cryptodev handed it back
+  proto::Status result = proto::Status::Pending;
+};
+
+proto::Status status_of(CryptoResult r) {
+  switch (r) {
+    case CryptoResult::Ok: return proto::Status::Ok;
+    case CryptoResult::AuthFailed: return proto::Status::AuthFailed;
+    case CryptoResult::Error: break;
+  }
+  return proto::Status::DeviceError;
+}
+
+std::optional<CryptoDevice> open_crypto_device(const BackendOptions& opts) {
+  if (opts.crypto_dev == kNoCryptoDevice) return std::nullopt;
+  return std::optional<CryptoDevice>(std::in_place, opts.crypto_dev, opts.pool_size, opts.buffer_bytes);
+}
+
 class Backend {
 public:
   Backend(const BackendOptions& opts, FrontendRegistry& registry, StopSignals& stop_signals)
       : opts_(opts),
         stop_signals_(stop_signals),
         registry_(registry),
-        buffers_(opts.pool_size),
+        buffers_(opts.pool_size, opts.buffer_bytes),
+        crypto_(open_crypto_device(opts)),
+        aead_(crypto_ ? opts.pool_size : 0),
         device_(opts.engines),
         sampler_(opts.delay, opts.delay_dist.seed),
         wakeup_(make_eventfd()),
@@ -113,9 +139,18 @@ public:
       slot.completions = rings.completions.get();
       slot.returns = rings.returns.get();
     }
-    registry_.install(buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth, opts.engines,
-                      ms_to_ns(opts.delay.latency_bound_ms()), &counters_, started_ns_, wakeup_.get());
+    registry_.install(FrontendRegistry::Params{buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth,
+                                               opts.engines, ms_to_ns(opts.delay.latency_bound_ms()),
+                                               opts.buffer_bytes, crypto_.has_value(), &counters_, started_ns_,
+                                               wakeup_.get()});
+    if (crypto_) {
+      spdlog::info("crypto device: {}", crypto_->description());
+      for (const auto& line : crypto_->capabilities()) spdlog::debug("crypto device offers {}", line);
+    }
   }
+
+  // The crypto device's description, or "none".
+  std::string crypto_description() const { return crypto_ ? crypto_->description() : std::string(kNoCryptoDevice); }
 
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -144,8 +179,9 @@ public:
       }
       first = static_cast<std::uint16_t>((first + 1) % proto::kMaxFrontends);
 
+      worked |= poll_crypto() != 0;
       now = monotonic_ns();
-      worked |= device_.pop_due(now, [this](const InFlight& f) { complete(f); }) != 0;
+      worked |= device_.pop_due(now, [this](const InFlight& f) { on_due(f); }) != 0;
       if (worked) ring_doorbells();
       if (now - last_housekeeping_ns_ >= kHousekeepingNs) housekeeping(now);
       idle(worked, idle_rounds);
@@ -153,7 +189,13 @@ public:
   }
 
   void shutdown() {
-    const auto on_device = device_.size();
+    // Nothing may stay in the cryptodev: it writes the buffers until it
+    // hands an operation back.
+    if (crypto_ && !crypto_->drain([this](std::uint32_t index, CryptoResult r) { on_crypto_done(index, r, false); }))
+      spdlog::error("the crypto device still holds operations 1 s into the stop");
+    const auto on_device = device_.size() + aead_waiting_;
+    for (auto& p : aead_)
+      if (p.due && !p.done) p.done = true;  // drained above: not reached
     // Jobs still waiting hear "dropped" now rather than discovering later
     // that the backend is gone.
     device_.drain([this](const InFlight& f) {
@@ -288,11 +330,12 @@ private:
     // object at any time.
     proto::Request r{};
     std::memcpy(&r, object, sizeof r);
-    const proto::RequestCheck check{id, generation, slot.max_jobs, buffers_.payload_buffers()};
+    const proto::RequestCheck check{id, generation, slot.max_jobs, opts_.buffer_bytes, buffers_.payload_buffers()};
     const char* why = proto::validate_request(r, check);
     if (why == nullptr && r.payload_addr != buffers_.granted_payload(*index))
       why = "payload address is not the buffer granted with this request";
     const InFlight f{*index, ticket, id, generation, r.job_id, r.payload_len, r.op};
+    if (why == nullptr && proto::is_aead(r.op)) why = submit_crypto(slot, f, r);
     if (why != nullptr) {
       buffers_.finish(*index, ticket);
       reject(slot, f, r, why);
@@ -301,12 +344,67 @@ private:
     return f;
   }
 
+  // Hands an AES-GCM request to the cryptodev, with the IV and AAD of the
+  // validated copy `r`; the reason when it cannot be.
+  const char* submit_crypto(FrontendSlot& slot, const InFlight& f, const proto::Request& r) {
+    if (!crypto_) return "AES-GCM needs a crypto device: this backend runs with --crypto-dev none";
+    const RegisteredKey& key = slot.keys[r.key_id];
+    if (key.generation.load(std::memory_order_acquire) != f.generation) return "key id not registered";
+    const bool encrypt = r.op == proto::Op::AesGcmEncrypt;
+    const char* why = nullptr;
+    void* session = crypto_->session(f.frontend_id, f.generation, r.key_id, key.bytes, encrypt, r.aad_len, why);
+    if (session == nullptr) return why;
+    crypto_->submit(CryptoSubmission{f.index, encrypt, session, reinterpret_cast<void*>(buffers_.granted_payload(f.index)),
+                                     f.payload_len, std::span<const std::uint8_t>(r.iv, proto::kIvBytes),
+                                     std::span<const std::uint8_t>(r.aad, r.aad_len)});
+    aead_[f.index] = AeadProgress{f, false, false, proto::Status::Pending};
+    return nullptr;
+  }
+
   void submit(FrontendSlot& slot, const InFlight& f, std::uint64_t now) {
     const std::uint64_t service = sampler_.sample_ns();
     const std::uint64_t due = device_.submit(f, now, service);
     buffers_.request(f.index).device_start_ns = due - service;
     ++slot.inflight;
     counters_.inflight.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Hands the queued operations to the cryptodev and takes back what it
+  // finished.
+  unsigned poll_crypto() {
+    if (!crypto_) return 0;
+    crypto_->flush();
+    unsigned n = 0;
+    for (unsigned got = 1; got != 0; n += got)
+      got = crypto_->poll([this](std::uint32_t index, CryptoResult r) { on_crypto_done(index, r, true); });
+    return n;
+  }
+
+  // The latency model's time for `f` has come.
+  void on_due(const InFlight& f) {
+    if (!proto::is_aead(f.op)) return complete(f, proto::Status::Ok);
+    AeadProgress& p = aead_[f.index];
+    if (p.done) return complete(f, p.result);
+    p.due = true;  // the cryptodev is slower than the model: completes when it is done
+    ++aead_waiting_;
+  }
+
+  // The cryptodev finished the request of `index`; it completes now if its
+  // time has come. `complete_now` false: only recorded (a drain before the
+  // buffers are taken back or the backend stops).
+  void on_crypto_done(std::uint32_t index, CryptoResult result, bool complete_now) {
+    AeadProgress& p = aead_[index];
+    p.done = true;
+    p.result = status_of(result);
+    if (!p.due) return;
+    --aead_waiting_;
+    if (complete_now) {
+      complete(p.f, p.result);
+    } else {
+      counters_.inflight.fetch_sub(1, std::memory_order_relaxed);
+      FrontendSlot& slot = registry_.slot(p.f.frontend_id);
+      if (buffers_.finish(p.f.index, p.f.ticket) && owner_alive(slot, p.f)) drop(slot, p.f);
+    }
   }
 
   void reject(FrontendSlot& slot, const InFlight& f, const proto::Request& copy, const char* why) {
@@ -318,7 +416,9 @@ private:
     notify(slot, f);
   }
 
-  void complete(const InFlight& f) {
+  // Completes `f` with `status` (Ok: xor/not are applied here; AES-GCM's
+  // result is already in the buffer).
+  void complete(const InFlight& f, proto::Status status) {
     counters_.inflight.fetch_sub(1, std::memory_order_relaxed);
     // Taken back meanwhile (its frontend is gone): it may be someone else's
     // by now. Not to be touched.
@@ -328,17 +428,21 @@ private:
     if (!owner_alive(slot, f)) return;
     --slot.inflight;
     proto::Request& r = buffers_.request(f.index);
-    std::span<std::uint8_t> payload(reinterpret_cast<std::uint8_t*>(buffers_.granted_payload(f.index)), f.payload_len);
-    apply_transform(transform_of(f.op), payload, payload);
+    if (!proto::is_aead(f.op)) {
+      std::span<std::uint8_t> payload(reinterpret_cast<std::uint8_t*>(buffers_.granted_payload(f.index)),
+                                      f.payload_len);
+      apply_transform(transform_of(operation_of(f.op)), payload, payload);
+    }
     r.complete_ns = monotonic_ns();
     // Release: the frontend that reads Ok (acquire) sees the payload written.
-    proto::status_ref(r).store(static_cast<std::int32_t>(proto::Status::Ok), std::memory_order_release);
+    proto::status_ref(r).store(static_cast<std::int32_t>(status), std::memory_order_release);
     notify(slot, f);
     const auto served = counters_.served.fetch_add(1, std::memory_order_relaxed);
     spdlog::log(served < kNarrated ? spdlog::level::info : spdlog::level::debug,
-                "frontend {} job {}: served request seq {} ({} bytes, {}) after {:.3f} ms on the device; "
+                "frontend {} job {}: served request seq {} ({} bytes, {}{}) after {:.3f} ms on the device; "
                 "notified it ({})",
-                f.frontend_id, f.job_id, r.seq, f.payload_len, transform_name(transform_of(f.op)),
+                f.frontend_id, f.job_id, r.seq, f.payload_len, operation_name(operation_of(f.op)),
+                status == proto::Status::Ok ? "" : fmt::format(", {}", proto::status_name(status)),
                 static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6, proto::notify_mode_name(slot.notify));
   }
 
@@ -433,6 +537,14 @@ private:
     // next frontend in this slot starts with clean ones.
     for (rte_ring* ring : {slot.grants, slot.requests, slot.completions, slot.returns}) rte_ring_reset(ring);
     const auto on_device = slot.inflight;
+    if (crypto_) {
+      // The cryptodev writes a buffer until it hands the operation back:
+      // everything in it comes back before any buffer is reclaimed, and the
+      // frontend's sessions go with it.
+      if (!crypto_->drain([this](std::uint32_t index, CryptoResult r) { on_crypto_done(index, r, true); }))
+        spdlog::error("frontend {}: the crypto device still holds operations after 1 s", id);
+      crypto_->forget_frontend(id);
+    }
     const auto reclaimed = buffers_.reclaim(id);
     registry_.release(slot);
     spdlog::info("frontend {} detached ({}): {} request buffer(s) it held reclaimed ({} were on the device)", id, why,
@@ -440,7 +552,8 @@ private:
   }
 
   void idle(bool worked, unsigned& idle_rounds) {
-    if (worked) {
+    // Operations in the cryptodev are finished by polling it.
+    if (worked || (crypto_ && crypto_->outstanding() != 0)) {
       idle_rounds = 0;
       return;
     }
@@ -472,6 +585,9 @@ private:
   int stop_signal_ = 0;
   FrontendRegistry& registry_;
   BufferGrants buffers_;
+  std::optional<CryptoDevice> crypto_;
+  std::vector<AeadProgress> aead_;  // by request index
+  std::size_t aead_waiting_ = 0;    // due, the cryptodev not done yet
   std::array<Rings, proto::kMaxFrontends> rings_;
   BackendCounters counters_;
   DeviceScheduler<InFlight> device_;
@@ -563,7 +679,7 @@ int run(const BackendOptions& opts) {
   }
   dpdk::require_hugepages();
   dpdk::EalConfig eal_config{dpdk::ProcessRole::Primary, opts.instance, opts.lcore, "warning", opts.eal_args};
-  eal_config.preallocate_mb = preallocated_memory_mb(opts.pool_size);
+  eal_config.preallocate_mb = preallocated_memory_mb(opts.pool_size, opts.buffer_bytes);
   require_hugepage_memory(opts, eal_config.preallocate_mb);
   std::optional<Watchdog> watchdog;
   {
@@ -583,10 +699,10 @@ int run(const BackendOptions& opts) {
       const MemoryGuard memory_guard;
       write_ready_file(opts.instance);
       spdlog::info("ready: instance '{}', pid {}, lcore {}; device latency {}, {} engine(s), queue depth {}, pool {} x {} "
-                   "bytes. Start a frontend with: offload-frontend --instance {}",
+                   "bytes; crypto device {}. Start a frontend with: offload-frontend --instance {}",
                    opts.instance, ::getpid(), opts.lcore, opts.delay.describe(),
                    opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines), opts.queue_depth,
-                   opts.pool_size, proto::kPayloadBufferBytes, opts.instance);
+                   opts.pool_size, opts.buffer_bytes, opts.crypto_dev, opts.instance);
       backend.serve();
       // Freeing shared memory takes DPDK's memory lock, which a frontend
       // killed during its own DPDK start-up can leave held for good (DPDK

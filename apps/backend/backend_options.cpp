@@ -10,12 +10,16 @@ void define_options(CLI::App& app, BackendOptions& opts) {
       "The DPDK primary of the two-process offload (seed 000, second program; seed 004's rte_mp IPC).\n"
       "Creates the shared request/payload mempools and per-frontend rings in hugepage memory,\n"
       "registers the rte_mp actions through which frontends register and pass their job eventfds,\n"
-      "then serves requests: applies the simulated cipher after the device latency and signals\n"
-      "each job's eventfd. Stops cleanly on SIGINT/SIGTERM (runtime dir and hugepage files removed).\n\n"
+      "then serves requests and signals each job's eventfd: AES-256-GCM through a DPDK cryptodev\n"
+      "(--crypto-dev), or the seeds' XOR/NOT, each completed no earlier than the simulated device\n"
+      "latency. Stops cleanly on SIGINT/SIGTERM/SIGHUP (runtime dir and hugepage files removed).\n\n"
+      "The crypto device is a software PMD by default (crypto_aesni_mb; crypto_openssl works too).\n"
+      "The same code drives hardware: allow its PCI function after '--' and name its cryptodev, e.g.\n"
+      "  offload-backend --crypto-dev 0000:3d:01.0_qat_sym -- -a 0000:3d:01.0\n\n"
       "Raw EAL arguments may follow '--', e.g.: offload-backend --instance demo -- --socket-mem=256\n"
       "(not -l/-c/--lcores, --file-prefix or --proc-type: the backend sets them from --lcore and --instance).\n\n"
       "Exit codes: 0 stopped cleanly, 2 bad flags (EAL arguments after '--' included), 3 environment\n"
-      "(hugepages, instance already running), 70 the stop overran its 5 s watchdog (DPDK's memory lock\n"
+      "(hugepages, instance already running, a crypto device without AES-256-GCM), 70 the stop overran its 5 s watchdog (DPDK's memory lock\n"
       "held by a dead process) or an internal error (a bug).");
   add_instance_option(app, opts.instance, "Instance name: the DPDK --file-prefix frontends attach to");
   add_lcore_option(app, opts.lcore, "CPU core the backend polls on (default: the last core this process may use)");
@@ -33,6 +37,16 @@ void define_options(CLI::App& app, BackendOptions& opts) {
   app.add_option("--idle-sleep-us", opts.idle_sleep_us,
                  "Longest sleep of the polling loop when idle (busy polling while there is work)")
       ->check(integer_in(0, 100000))
+      ->capture_default_str();
+  app.add_option("--buffer-size", opts.buffer_bytes,
+                 "Bytes of each payload buffer: the longest message one request carries (AES-GCM: less its "
+                 "16-byte tag). The default holds a 16 KiB TLS record and its tag")
+      ->check(integer_in(proto::kMinBufferBytes, proto::kMaxBufferBytes))
+      ->capture_default_str();
+  app.add_option("--crypto-dev", opts.crypto_dev,
+                 "DPDK crypto device doing AES-256-GCM: a virtual device driver (crypto_aesni_mb, crypto_openssl), "
+                 "the name of a cryptodev the EAL probed (hardware, with -a <pci> after '--'), or 'none' "
+                 "(xor and not only)")
       ->capture_default_str();
   add_log_level_option(app, opts.log_level);
 

@@ -7,6 +7,7 @@
 
 #include "offload/cli_options.hpp"
 #include "offload/device_model.hpp"
+#include "offload/protocol.hpp"
 
 namespace offload::backend {
 
@@ -20,6 +21,8 @@ struct BackendOptions {
   std::uint32_t queue_depth = 1024;
   std::uint32_t pool_size = 8191;
   std::uint32_t idle_sleep_us = 200;
+  std::uint32_t buffer_bytes = proto::kDefaultBufferBytes;
+  std::string crypto_dev = "crypto_aesni_mb";  // "none": xor and not only
   std::string log_level = "info";
   std::vector<std::string> eal_args;  // after "--"
 };

@@ -51,8 +51,8 @@ std::vector<std::uint64_t> pool_elements(rte_mempool* pool) {
 
 }  // namespace
 
-BufferGrants::BufferGrants(std::uint32_t pool_size)
-    : payload_pool_(create_pool(proto::kPayloadPoolName, pool_size, proto::kPayloadBufferBytes)),
+BufferGrants::BufferGrants(std::uint32_t pool_size, std::uint32_t buffer_bytes)
+    : payload_pool_(create_pool(proto::kPayloadPoolName, pool_size, buffer_bytes)),
       request_pool_(create_pool(proto::kRequestPoolName, pool_size, sizeof(proto::Request))),
       payload_buffers_(pool_elements(payload_pool_.get())),
       ledger_(pool_elements(request_pool_.get()), proto::kMaxFrontends) {}

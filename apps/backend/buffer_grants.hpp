@@ -27,9 +27,10 @@ namespace offload::backend {
 
 class BufferGrants {
 public:
-  // Creates both pools with `pool_size` objects; throws EnvironmentError
-  // saying what to do when hugepage memory is short.
-  explicit BufferGrants(std::uint32_t pool_size);
+  // Creates both pools with `pool_size` objects, payload buffers of
+  // `buffer_bytes`; throws EnvironmentError saying what to do when hugepage
+  // memory is short.
+  BufferGrants(std::uint32_t pool_size, std::uint32_t buffer_bytes);
 
   rte_mempool* payload_pool() const noexcept { return payload_pool_.get(); }
   rte_mempool* request_pool() const noexcept { return request_pool_.get(); }

@@ -19,16 +19,8 @@ namespace {
 
 // rte_mp actions are plain function pointers: they reach the installed
 // registry through these, set once before the actions are registered.
-struct Installed {
+struct Installed : FrontendRegistry::Params {
   FrontendRegistry* registry = nullptr;
-  rte_mempool* payload_pool = nullptr;
-  rte_mempool* request_pool = nullptr;
-  std::uint32_t queue_depth = 0;
-  std::uint32_t engines = 0;
-  std::uint64_t latency_bound_ns = 0;
-  BackendCounters* counters = nullptr;
-  std::uint64_t started_ns = 0;
-  int wakeup_fd = -1;
 };
 Installed g_installed;
 
@@ -99,6 +91,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
   out.queue_depth = g_installed.queue_depth;
   out.engines = g_installed.engines;
   out.latency_bound_ns = g_installed.latency_bound_ns;
+  out.buffer_bytes = g_installed.buffer_bytes;
   const int sender = peer_pid(static_cast<const char*>(peer));
   if (parsed.status == proto::MpStatus::Ok && sender != 0 && sender != parsed.value.pid)
     parsed.status = proto::MpStatus::BadMessage;  // it claims to be another process
@@ -122,6 +115,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     for (auto& fd : slot.job_fds)
       if (const int stale = fd.exchange(-1, std::memory_order_relaxed); stale >= 0) ::close(stale);
     slot.fds_registered.store(0, std::memory_order_relaxed);
+    slot.keys_claimed.store(0, std::memory_order_relaxed);
     if (const int stale = slot.doorbell_fd.exchange(keeps_doorbell ? msg->fds[0] : -1); stale >= 0) ::close(stale);
     const std::uint32_t generation = slot.generation.fetch_add(1, std::memory_order_relaxed) + 1;
     slot.state.store(SlotState::Active, std::memory_order_release);
@@ -236,6 +230,40 @@ int on_stats(const rte_mp_msg* msg, const void* peer) {
   return 0;
 }
 
+int on_add_key(const rte_mp_msg* msg, const void* peer) {
+  const ActionScope scope;
+  if (!scope.entered()) return refuse_stopping<proto::AddKeyReply>(msg, peer);
+  auto parsed = proto::parse_add_key(msg->param, static_cast<std::size_t>(msg->len_param),
+                                     static_cast<std::size_t>(msg->num_fds));
+  close_received_fds(msg);
+  FrontendSlot* slot = nullptr;
+  if (parsed.status == proto::MpStatus::Ok && !g_installed.crypto_device) parsed.status = proto::MpStatus::NoCryptoDevice;
+  if (parsed.status == proto::MpStatus::Ok)
+    parsed.status = find_owned_slot(parsed.value.frontend_id, parsed.value.generation, peer, slot);
+  proto::AddKeyReply out{};
+  if (parsed.status == proto::MpStatus::Ok) {
+    // One frontend's messages arrive one at a time (each waits for its
+    // reply), so the claim is only against a slot reused meanwhile.
+    const std::uint32_t id = slot->keys_claimed.fetch_add(1, std::memory_order_relaxed);
+    if (id >= proto::kMaxKeysPerFrontend) {
+      parsed.status = proto::MpStatus::TooManyKeys;
+    } else {
+      RegisteredKey& key = slot->keys[id];
+      std::memcpy(key.bytes.data(), parsed.value.key, key.bytes.size());
+      key.generation.store(parsed.value.generation, std::memory_order_release);
+      out.key_id = static_cast<std::uint16_t>(id);
+      spdlog::info("frontend {}: registered AES-256 key {}", parsed.value.frontend_id, id);
+    }
+  }
+  // The key's bytes are not needed in the message any more.
+  std::memset(&parsed.value.key, 0, sizeof parsed.value.key);
+  if (parsed.status != proto::MpStatus::Ok)
+    spdlog::warn("refused a key from {}: {}", static_cast<const char*>(peer), proto::mp_status_text(parsed.status));
+  out.status = static_cast<std::int32_t>(parsed.status);
+  reply(msg, peer, out);
+  return 0;
+}
+
 struct Action {
   const char* name;
   rte_mp_t handler;
@@ -245,6 +273,7 @@ constexpr Action kActions[] = {
     {proto::kMpFdSync, on_fd_sync},
     {proto::kMpUnregister, on_unregister},
     {proto::kMpStats, on_stats},
+    {proto::kMpAddKey, on_add_key},
 };
 
 }  // namespace
@@ -254,11 +283,9 @@ FrontendRegistry::FrontendRegistry() {
     for (auto& fd : slot.job_fds) fd.store(-1, std::memory_order_relaxed);
 }
 
-void FrontendRegistry::install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
-                               std::uint32_t engines, std::uint64_t latency_bound_ns, BackendCounters* counters,
-                               std::uint64_t started_ns, int wakeup_fd) {
-  g_installed = Installed{this,    payload_pool,     request_pool, queue_depth, engines,
-                          latency_bound_ns, counters, started_ns,   wakeup_fd};
+void FrontendRegistry::install(const Params& params) {
+  g_installed.registry = this;
+  static_cast<Params&>(g_installed) = params;
   g_accepting.store(true);
   for (const auto& action : kActions) {
     if (rte_mp_action_register(action.name, action.handler) != 0) {
@@ -291,6 +318,11 @@ void FrontendRegistry::release(FrontendSlot& slot) noexcept {
   slot.pidfd = -1;
   slot.inflight = 0;
   slot.fds_registered.store(0, std::memory_order_relaxed);
+  for (RegisteredKey& key : slot.keys) {
+    key.generation.store(0, std::memory_order_relaxed);
+    key.bytes.fill(0);  // no key outlives its frontend's registration
+  }
+  slot.keys_claimed.store(0, std::memory_order_relaxed);
   // A new generation, so completions still queued for the old one are
   // recognised and dropped rather than signalled to a stranger.
   slot.generation.fetch_add(1, std::memory_order_relaxed);

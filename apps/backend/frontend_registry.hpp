@@ -19,6 +19,16 @@ namespace offload::backend {
 
 enum class SlotState : std::uint32_t { Free, Registering, Active, Closing };
 
+// An AES-256 key a frontend registered (rte_mp "ofl_add_key"). The action
+// writes the bytes, then publishes them by storing the registration's
+// generation (release); the serving loop uses a key only when its tag is
+// the frontend's current generation (acquire), so a key of a previous
+// registration of the slot is never used.
+struct RegisteredKey {
+  std::atomic<std::uint32_t> generation{0};  // 0: none
+  std::array<std::uint8_t, proto::kKeyBytes> bytes{};
+};
+
 struct FrontendSlot {
   std::atomic<SlotState> state{SlotState::Free};
   std::atomic<std::uint32_t> generation{0};
@@ -29,6 +39,8 @@ struct FrontendSlot {
   std::array<std::atomic<int>, proto::kMaxJobsPerFrontend> job_fds{};
   std::atomic<std::uint32_t> fds_registered{0};
   std::atomic<int> doorbell_fd{-1};  // coalesced mode: the frontend's one eventfd
+  std::array<RegisteredKey, proto::kMaxKeysPerFrontend> keys;
+  std::atomic<std::uint32_t> keys_claimed{0};  // by the add-key action; ids 0..
   // Fixed for the backend's life (see protocol.hpp for who uses which).
   rte_ring* grants = nullptr;
   rte_ring* requests = nullptr;
@@ -58,9 +70,21 @@ public:
   // idle serving loop sleeping on it starts polling at once.
   // `engines` and `latency_bound_ns` go to each frontend in its register
   // reply (its default --timeout-ms derives from them).
-  void install(rte_mempool* payload_pool, rte_mempool* request_pool, std::uint32_t queue_depth,
-               std::uint32_t engines, std::uint64_t latency_bound_ns, BackendCounters* counters,
-               std::uint64_t started_ns, int wakeup_fd);
+  // `buffer_bytes` (the payload buffers' size) goes in the register reply
+  // too; `crypto_device` says whether keys may be registered.
+  struct Params {
+    rte_mempool* payload_pool;
+    rte_mempool* request_pool;
+    std::uint32_t queue_depth;
+    std::uint32_t engines;
+    std::uint64_t latency_bound_ns;
+    std::uint32_t buffer_bytes;
+    bool crypto_device;
+    BackendCounters* counters;
+    std::uint64_t started_ns;
+    int wakeup_fd;
+  };
+  void install(const Params& params);
   void uninstall() noexcept;
 
   // Serving loop: closes the slot's fds and makes it Free again.

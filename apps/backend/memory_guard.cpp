@@ -17,10 +17,12 @@ constexpr char kGuardName[] = "offload-memory-guard";
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 constexpr std::size_t kHugepageBytes = 2 * kMiB;
 // A mempool object carries a 64-byte header and is cache-line aligned; both
-// pools' objects, plus slack for the mempools' own rings and alignment.
-constexpr std::size_t kBytesPerPoolObject = proto::kPayloadBufferBytes + sizeof(proto::Request) + 4 * 64 + 128;
-// The per-frontend rings (16 x 4), EAL's own memzones and tailqs.
-constexpr std::size_t kFixedBytes = 8 * kMiB;
+// pools' objects, plus slack for the mempools' own rings and alignment, and
+// the crypto op and mbuf the crypto device keeps for each request.
+constexpr std::size_t kBytesPerPoolObject = sizeof(proto::Request) + 4 * 64 + 128 + 1024;
+// The per-frontend rings (16 x 4), EAL's own memzones and tailqs, and the
+// crypto device's queue pair, sessions and per-lcore state.
+constexpr std::size_t kFixedBytes = 32 * kMiB;
 
 std::atomic<std::uint64_t> g_hotplug_events{0};
 
@@ -43,8 +45,9 @@ int refuse_growth(int socket_id, std::size_t cur_limit, std::size_t new_len) {
 
 }  // namespace
 
-std::uint32_t preallocated_memory_mb(std::uint32_t pool_size) {
-  const std::size_t bytes = std::size_t{pool_size} * kBytesPerPoolObject + kFixedBytes + kSecondaryHeadroomBytes;
+std::uint32_t preallocated_memory_mb(std::uint32_t pool_size, std::uint32_t buffer_bytes) {
+  const std::size_t per_object = kBytesPerPoolObject + (std::size_t{buffer_bytes} + 63) / 64 * 64;
+  const std::size_t bytes = std::size_t{pool_size} * per_object + kFixedBytes + kSecondaryHeadroomBytes;
   const std::size_t pages = (bytes + kHugepageBytes - 1) / kHugepageBytes;
   return static_cast<std::uint32_t>(pages * kHugepageBytes / kMiB);
 }

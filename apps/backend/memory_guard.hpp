@@ -28,8 +28,9 @@ namespace offload::backend {
 inline constexpr std::size_t kSecondaryHeadroomBytes = std::size_t{16} << 20;
 
 // Hugepage memory (MB) the backend preallocates for `pool_size` request and
-// payload objects, its rings and kSecondaryHeadroomBytes.
-std::uint32_t preallocated_memory_mb(std::uint32_t pool_size);
+// payload objects (payload buffers of `buffer_bytes`), its rings, its crypto
+// device and kSecondaryHeadroomBytes.
+std::uint32_t preallocated_memory_mb(std::uint32_t pool_size, std::uint32_t buffer_bytes);
 
 // After the backend has created its pools and rings: refuses heap growth
 // beyond what is mapped now and logs every hotplug event. Checks that the

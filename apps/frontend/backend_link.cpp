@@ -79,6 +79,7 @@ BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, pr
   generation_ = reply.generation;
   engines_ = reply.engines;
   latency_bound_ns_ = reply.latency_bound_ns;
+  buffer_bytes_ = reply.buffer_bytes;
   registered_ = true;
 
   const std::string names[] = {proto::grant_ring_name(frontend_id_), proto::request_ring_name(frontend_id_),
@@ -125,6 +126,20 @@ void BackendLink::sync_job_fds(std::uint32_t first_job, std::span<const int> fds
   }
   spdlog::info("passed {} job eventfd(s) to the backend in {} acknowledged rte_mp message(s) (at most {} fds each)",
                fds.size(), messages, proto::kMpMaxFds);
+}
+
+std::uint16_t BackendLink::add_key(std::span<const std::uint8_t> key) {
+  proto::AddKeyRequest request{};
+  request.header = proto::make_mp_header();
+  request.frontend_id = frontend_id_;
+  request.generation = generation_;
+  request.key_len = static_cast<std::uint16_t>(std::min<std::size_t>(key.size(), UINT16_MAX));
+  std::copy_n(key.begin(), std::min(key.size(), sizeof request.key), request.key);
+  const auto reply = dpdk::mp_request<proto::AddKeyReply>(proto::kMpAddKey, request);
+  std::fill(std::begin(request.key), std::end(request.key), std::uint8_t{0});
+  require_ok(static_cast<proto::MpStatus>(reply.status), "this frontend's AES-256 key");
+  spdlog::info("registered an AES-256 key with the backend over rte_mp: key id {}", reply.key_id);
+  return reply.key_id;
 }
 
 bool BackendLink::backend_alive() const { return rte_eal_primary_proc_alive(nullptr) != 0; }

@@ -40,6 +40,11 @@ public:
   // message, each batch acknowledged before the next. Throws on refusal.
   void sync_job_fds(std::uint32_t first_job, std::span<const int> fds);
 
+  // Registers an AES-256 key (rte_mp, acknowledged) and returns its id,
+  // which this frontend's requests then carry. Throws EnvironmentError on
+  // refusal (e.g. the backend has no crypto device).
+  std::uint16_t add_key(std::span<const std::uint8_t> key);
+
   [[nodiscard]] bool backend_alive() const;
 
   // Once a request came back "dropped" the backend is stopping and will
@@ -53,6 +58,8 @@ public:
   // and a bound on one request's service time.
   std::uint32_t engines() const noexcept { return engines_; }
   double latency_bound_ms() const noexcept { return static_cast<double>(latency_bound_ns_) / 1e6; }
+  // The size of every payload buffer (the backend's --buffer-size).
+  std::uint32_t buffer_bytes() const noexcept { return buffer_bytes_; }
   // This frontend's four rings (protocol.hpp): it dequeues granted request
   // objects, enqueues requests, dequeues completions, enqueues returns. It
   // never takes from or puts into the backend's pools itself.
@@ -68,6 +75,7 @@ private:
   std::uint32_t generation_ = 0;
   std::uint32_t engines_ = 0;
   std::uint64_t latency_bound_ns_ = 0;
+  std::uint32_t buffer_bytes_ = 0;
   bool registered_ = false;
   bool backend_stopping_ = false;
   rte_ring* grants_ = nullptr;

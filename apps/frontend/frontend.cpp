@@ -23,6 +23,7 @@
 
 #include "backend_link.hpp"
 #include "offload/async_wait.hpp"
+#include "offload/aes_gcm.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
 #include "offload/device_model.hpp"
@@ -88,10 +89,12 @@ public:
         slots_(opts.inflight),
         callback_args_(opts.inflight),
         progress_("[frontend]", !opts.json && ProgressLine::stderr_is_tty() && opts.total != opts.inflight) {
+    prepare_work();
     std::vector<int> fds;
     for (std::uint32_t i = 0; i < slots_.size(); ++i) {
       OffloadSlot& slot = slots_[i];
       slot.link = &link_;
+      slot.work = &work_;
       slot.job_id = i;
       slot.notify = opts.notify;
       slot.narrate = walkthrough();
@@ -191,6 +194,30 @@ public:
 private:
   [[nodiscard]] bool walkthrough() const { return opts_.total == opts_.inflight && opts_.duration_s == 0.0; }
 
+  // What every job does, now that the backend said how large its buffers
+  // are; AES-GCM's key is registered with it here, once.
+  void prepare_work() {
+    work_.op = opts_.op;
+    work_.capacity = proto::max_message_bytes(static_cast<proto::Op>(opts_.op), link_.buffer_bytes());
+    const std::size_t size =
+        opts_.payload.payload_bytes != 0 ? opts_.payload.payload_bytes : opts_.payload.message.size();
+    if (size > work_.capacity)
+      throw UsageError(fmt::format("a message of {} bytes does not fit the backend's {}-byte buffers (at most {} bytes "
+                                   "for {}): send less, or start the backend with a larger --buffer-size",
+                                   size, link_.buffer_bytes(), work_.capacity, operation_name(opts_.op)));
+    work_.verify = opts_.verify == "none"     ? JobWork::Verify::None
+                   : opts_.verify == "sample" ? JobWork::Verify::Sample
+                                              : JobWork::Verify::All;
+    work_.corrupt_tag_job = opts_.corrupt_tag_job;
+    if (!is_aead(opts_.op)) return;
+    work_.key = opts_.key_hex.empty() ? random_gcm_key() : *parse_gcm_key(opts_.key_hex);
+    spdlog::debug("AES-256 key of this run: {}", to_hex(work_.key));
+    const GcmKey salt = random_gcm_key();
+    std::memcpy(&work_.iv_salt, salt.data(), sizeof work_.iv_salt);
+    work_.aad_len = opts_.aad_len;
+    work_.key_id = link_.add_key(work_.key);
+  }
+
   void start_next(OffloadSlot& slot) {
     // Once the run is ending (driver_ closed) start() would refuse: checked
     // here, before the job is counted.
@@ -198,8 +225,11 @@ private:
     if (opts_.total != 0 && started_ >= opts_.total) return;
     if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
     ++started_;
+    // The AAD is generated like the payload, from another owner: never the
+    // same bytes as a payload.
     slot.begin(make_payload(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id(), slot.job_id,
-                            slot.seq + 1));
+                            slot.seq + 1),
+               make_payload({}, work_.aad_len, link_.frontend_id() | 0x10000u, slot.job_id, slot.seq + 1));
     driver_.start(slot);
   }
 
@@ -319,6 +349,7 @@ private:
   AsyncThreadPool pool_;
   UniqueFd doorbell_;
   BackendLink link_;
+  JobWork work_;
   JobDriver driver_;
   std::vector<OffloadSlot> slots_;
   std::vector<CallbackArg> callback_args_;

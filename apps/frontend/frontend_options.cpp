@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include "frontend_options.hpp"
 
+#include "offload/aes_gcm.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::frontend {
@@ -18,6 +19,12 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       "  callback   ASYNC_WAIT_CTX_set_callback: a poller drains the completion ring and calls it\n"
       "  coalesced  one doorbell eventfd per frontend + a completion ring drained in bursts\n"
       "--stats asks the backend for its counters and pool levels (one JSON line).\n\n"
+      "--op picks the work: 'not' (seed 000's backend cipher, the default), 'xor', or real\n"
+      "AES-256-GCM done by the backend's DPDK cryptodev: aes-256-gcm-encrypt / -decrypt, with a\n"
+      "key registered once over rte_mp (--key HEX or a random one per run), a fresh 12-byte IV per\n"
+      "request and --aad-len bytes of AAD. Every result is verified in this process with OpenSSL\n"
+      "EVP (--verify): encrypt's ciphertext and tag are decrypted back, decrypt's input is first\n"
+      "encrypted here. A decrypt whose tag does not verify fails that job ('auth failed').\n\n"
       "Raw EAL arguments may follow '--' (not -l/-c/--lcores, --file-prefix or --proc-type: the\n"
       "frontend sets them from --lcore and --instance).\n\n"
       "Exit codes: 0 all jobs verified, 1 some job failed, 2 bad flags (EAL arguments after '--'\n"
@@ -36,6 +43,28 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
                        ->check(number_in(0.001, 86400.0));
   total->excludes(duration);
   jobs->excludes(inflight);
+  app.add_option("--op", opts.op_name, "Operation: not, xor, aes-256-gcm-encrypt or aes-256-gcm-decrypt")
+      ->check(CLI::IsMember({"not", "xor", "aes-256-gcm-encrypt", "aes-256-gcm-decrypt"}))
+      ->capture_default_str();
+  app.add_option("--key", opts.key_hex, "AES-256 key, 64 hex digits (default: a random key per run)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return parse_gcm_key(text) ? std::string() : "must be 64 hex digits (a 256-bit AES key)";
+          },
+          "HEX"));
+  app.add_option("--aad-len", opts.aad_len, "AES-GCM: bytes of additional authenticated data per request")
+      ->check(integer_in(0, proto::kMaxAadBytes))
+      ->capture_default_str();
+  app.add_option("--verify", opts.verify,
+                 "Which results this process checks with OpenSSL EVP: all, sample (each job's first and 1 in 64), "
+                 "none (an offload frees this core: checking every result would spend it again)")
+      ->check(CLI::IsMember({"all", "sample", "none"}))
+      ->capture_default_str();
+  app.add_option("--corrupt-tag-job", opts.corrupt_tag_job,
+                 "Testing aid: job N's first aes-256-gcm-decrypt request carries a tag with one bit flipped: that "
+                 "job must fail with 'auth failed', the others verify")
+      ->check(integer_in(0, proto::kMaxJobsPerFrontend - 1))
+      ->group("Testing");
   app.add_option("--notify", opts.notify_name, "How completions reach jobs: eventfd, callback or coalesced")
       ->check(CLI::IsMember({"eventfd", "callback", "coalesced"}))
       ->capture_default_str();
@@ -56,7 +85,8 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
                "it: what a frontend killed during its start-up leaves behind")
       ->group("Testing");
   app.add_flag("--stats", opts.stats, "Print the backend's counters and pool levels as one JSON line, run no jobs");
-  add_payload_options(app, opts.payload, proto::kPayloadBufferBytes);
+  // The backend's --buffer-size bounds the payload: checked once registered.
+  add_payload_options(app, opts.payload, proto::kMaxBufferBytes, /*allow_empty=*/true);
   add_timeout_option(app, opts.timeout_ms);
   add_json_flag(app, opts.json);
   add_log_level_option(app, opts.log_level);
@@ -70,6 +100,11 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       const auto cpus = allowed_cpus();
       opts.lcore = cpus.empty() ? 0 : cpus.front();
     }
+    opts.op = *parse_operation(opts.op_name);
+    if (!is_aead(opts.op) && opts.payload.message.empty() && opts.payload.payload_bytes == 0)
+      throw CLI::ValidationError("--message", "an empty message is for AES-GCM only (--op aes-256-gcm-*)");
+    if (opts.corrupt_tag_job >= 0 && opts.op != Operation::AesGcmDecrypt)
+      throw CLI::ValidationError("--corrupt-tag-job", "applies to --op aes-256-gcm-decrypt only");
     if (opts.inflight == 0) opts.inflight = opts.jobs;
     if (opts.total == 0 && opts.duration_s == 0.0) opts.total = opts.inflight;
   });

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "offload/cipher.hpp"
 #include "offload/cli_options.hpp"
 #include "offload/protocol.hpp"
 
@@ -20,6 +21,12 @@ struct FrontendOptions {
   std::uint32_t inflight = 0;     // resolved: jobs in flight
   std::uint64_t total = 0;        // resolved: requests to complete (0 with a duration: unbounded)
   double duration_s = 0.0;
+  std::string op_name = "not";
+  Operation op = Operation::BitwiseNot;
+  std::string key_hex;       // empty: a random key per run
+  std::uint32_t aad_len = 0;  // AES-GCM: bytes of AAD per request
+  std::string verify = "all";  // all, sample, none
+  std::int64_t corrupt_tag_job = -1;  // testing aid: that job's decrypt request carries a flipped tag bit
   std::string notify_name = "eventfd";
   proto::NotifyMode notify = proto::NotifyMode::EventFd;
   PayloadOptions payload;

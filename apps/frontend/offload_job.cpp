@@ -20,8 +20,8 @@ namespace offload::frontend {
 namespace {
 
 constexpr std::uint32_t kNarratedJobs = 32;
-constexpr proto::Op kOp = proto::Op::BitwiseNot;  // seed 000's backend "cipher"
-constexpr Transform kTransform = Transform::BitwiseNot;
+// --verify sample: each job's first request and 1 in this many after.
+constexpr std::uint32_t kVerifySampleEvery = 64;
 
 spdlog::level::level_enum narration(const OffloadSlot& job) {
   return job.narrate && job.job_id < kNarratedJobs && job.seq <= 1 ? spdlog::level::info : spdlog::level::debug;
@@ -99,7 +99,7 @@ void* corrupt(proto::Request& r, const std::string& kind) {
     spdlog::error("job 0: no ungranted request buffer found to send");
   }
   if (kind == "payload-outside-pool") r.payload_addr = reinterpret_cast<std::uint64_t>(not_in_any_pool);
-  if (kind == "payload-too-long") r.payload_len = proto::kPayloadBufferBytes + 1;
+  if (kind == "payload-too-long") r.payload_len = proto::kMaxBufferBytes + 1;
   if (kind == "bad-job-id") r.job_id = proto::kMaxJobsPerFrontend + 7;
   if (kind == "foreign-frontend") r.frontend_id = static_cast<std::uint16_t>((r.frontend_id + 1) % proto::kMaxFrontends);
   if (kind == "bad-magic") proto::magic_ref(r).store(0xBADBADu, std::memory_order_release);
@@ -107,11 +107,68 @@ void* corrupt(proto::Request& r, const std::string& kind) {
   return &r;
 }
 
+
+// Fills the AES-GCM part of the request: the IV, the key id, the AAD; for a
+// decrypt, the payload buffer then holds the input encrypted here (and its
+// tag right after it), which the device must decrypt back.
+const char* prepare_aead(OffloadSlot& job, proto::Request& r) {
+  const JobWork& work = *job.work;
+  std::memcpy(r.iv, job.iv.data(), job.iv.size());
+  r.key_id = work.key_id;
+  r.aad_len = static_cast<std::uint16_t>(job.aad.size());
+  std::copy(job.aad.begin(), job.aad.end(), r.aad);
+  if (work.op != Operation::AesGcmDecrypt) return nullptr;
+  auto* buffer = static_cast<std::uint8_t*>(job.payload);
+  const std::span<std::uint8_t> message(buffer, job.input.size());
+  GcmTag tag{};
+  if (!gcm_encrypt(work.key, job.iv, job.aad, job.input, message, tag)) return "encrypting its input with EVP failed";
+  if (work.corrupt_tag_job == static_cast<std::int64_t>(job.job_id) && job.seq == 1) {
+    spdlog::warn("job {}: sending a tag with one bit flipped on purpose (--corrupt-tag-job)", job.job_id);
+    tag[0] ^= 0x01;
+  }
+  std::copy(tag.begin(), tag.end(), buffer + job.input.size());
+  return nullptr;
+}
+
+bool verifies_this_request(const OffloadSlot& job) {
+  switch (job.work->verify) {
+    case JobWork::Verify::All: return true;
+    case JobWork::Verify::Sample: return job.seq == 1 || job.seq % kVerifySampleEvery == 0;
+    case JobWork::Verify::None: return false;
+  }
+  return true;
+}
+
+// Checks the device's result with an implementation independent of it:
+// the seeds' transforms are involutions; an AES-GCM encryption must decrypt
+// back to the input with EVP (ciphertext and tag), a decryption must give
+// the input back. nullptr when it verifies, else why not.
+const char* verify_result(const OffloadSlot& job, std::span<const std::uint8_t> result) {
+  const JobWork& work = *job.work;
+  if (!is_aead(work.op))
+    return verify_transform(transform_of(work.op), job.input, result)
+               ? nullptr
+               : "verification failed: decrypting the response does not give the input back";
+  if (work.op == Operation::AesGcmDecrypt)
+    return std::equal(result.begin(), result.end(), job.input.begin(), job.input.end())
+               ? nullptr
+               : "verification failed: the device's decryption is not the input";
+  GcmTag tag{};
+  std::copy_n(result.data() + result.size(), tag.size(), tag.begin());  // right after the message
+  std::vector<std::uint8_t> plain(result.size());
+  if (!gcm_decrypt(work.key, job.iv, job.aad, result, plain, tag))
+    return "verification failed: EVP does not accept the device's ciphertext and tag";
+  return plain == job.input ? nullptr : "verification failed: EVP decrypts the device's ciphertext to another text";
+}
+
 }  // namespace
 
-void OffloadSlot::begin(std::vector<std::uint8_t> payload_bytes) {
+void OffloadSlot::begin(std::vector<std::uint8_t> payload_bytes, std::vector<std::uint8_t> aad_bytes) {
   ++seq;
   input = std::move(payload_bytes);
+  aad = std::move(aad_bytes);
+  const std::uint32_t iv_words[3] = {work->iv_salt, job_id, seq};
+  std::memcpy(iv.data(), iv_words, iv.size());
   request = nullptr;
   payload = nullptr;
   on_backend = false;
@@ -131,12 +188,15 @@ int offload_job_main(void* args) {
   // The backend filled in the grant (magic, version, frontend id,
   // generation, payload address); the job fills in the request.
   proto::Request& r = *job.request;
-  if (!proto::copy_payload(job.payload, job.input))
-    return fail(job, fmt::format("its payload of {} bytes does not fit the {}-byte buffer granted with a request",
-                                 job.input.size(), proto::kPayloadBufferBytes));
+  const JobWork& work = *job.work;
+  if (!proto::copy_payload(job.payload, work.capacity, job.input))
+    return fail(job, fmt::format("its payload of {} bytes does not fit the {} bytes a request carries",
+                                 job.input.size(), work.capacity));
   r.job_id = job.job_id;
   r.seq = job.seq;
-  r.op = kOp;
+  r.op = static_cast<proto::Op>(work.op);
+  if (is_aead(work.op))
+    if (const char* why = prepare_aead(job, r)) return fail(job, why);
   r.payload_len = static_cast<std::uint32_t>(job.input.size());
   r.status = static_cast<std::int32_t>(proto::Status::Pending);
   job.submitted_ns = r.submit_ns = monotonic_ns();
@@ -177,11 +237,14 @@ int offload_job_main(void* args) {
     return fail(job, fmt::format("woken with a response that is not its own (frontend {}, job {}, seq {})",
                                  r.frontend_id, r.job_id, r.seq));
   if (status == proto::Status::Dropped) link.mark_backend_stopping();
+  if (status == proto::Status::AuthFailed)
+    return fail(job, "the backend answered 'auth failed': the tag did not verify, the message was not decrypted");
   if (status != proto::Status::Ok) return fail(job, fmt::format("the backend answered '{}'", proto::status_name(status)));
-  const std::span<const std::uint8_t> result(static_cast<const std::uint8_t*>(job.payload), r.payload_len);
+  // The length is the job's own, not what the shared request says by now.
+  const std::span<const std::uint8_t> result(static_cast<const std::uint8_t*>(job.payload), job.input.size());
   job.device_ms = static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6;
-  if (!verify_transform(kTransform, job.input, result))
-    return fail(job, "verification failed: decrypting the response does not give the input back");
+  if (verifies_this_request(job))
+    if (const char* why = verify_result(job, result)) return fail(job, why);
   if (job.narrate)
     job.result_preview.assign(result.begin(),
                               result.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(result.size(), 16)));

@@ -10,13 +10,32 @@
 #include <vector>
 
 #include "backend_link.hpp"
+#include "offload/aes_gcm.hpp"
+#include "offload/cipher.hpp"
 #include "offload/job_driver.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::frontend {
 
+// What every job of a run does to its payload (shared, read-only).
+struct JobWork {
+  Operation op = Operation::BitwiseNot;
+  // AES-GCM: the registered key and its id, the AAD length, and the 4 bytes
+  // of this run that start every IV (then job id and sequence number: an IV
+  // is never reused within a run).
+  GcmKey key{};
+  std::uint16_t key_id = 0;
+  std::uint32_t aad_len = 0;
+  std::uint32_t iv_salt = 0;
+  // The longest message a request carries (the buffer, less AES-GCM's tag).
+  std::uint32_t capacity = 0;
+  enum class Verify { All, Sample, None } verify = Verify::All;
+  std::int64_t corrupt_tag_job = -1;  // testing aid (--corrupt-tag-job)
+};
+
 struct OffloadSlot : JobSlot {
   BackendLink* link = nullptr;
+  const JobWork* work = nullptr;
   proto::NotifyMode notify = proto::NotifyMode::EventFd;
   bool narrate = true;  // per-job walkthrough lines at info level
   const std::string* inject_fault = nullptr;  // testing aid (--inject-fault), job 0 only
@@ -25,6 +44,8 @@ struct OffloadSlot : JobSlot {
   // The current run.
   std::uint32_t seq = 0;
   std::vector<std::uint8_t> input;
+  std::vector<std::uint8_t> aad;  // AES-GCM
+  GcmIv iv{};                     // AES-GCM
   proto::Request* request = nullptr;
   void* payload = nullptr;
   bool on_backend = false;  // request and payload belong to the backend until it answers
@@ -34,7 +55,7 @@ struct OffloadSlot : JobSlot {
   std::string failure;
   std::vector<std::uint8_t> result_preview;
 
-  void begin(std::vector<std::uint8_t> payload_bytes);
+  void begin(std::vector<std::uint8_t> payload_bytes, std::vector<std::uint8_t> aad_bytes);
 };
 
 // The ASYNC job function (started through JobDriver).

@@ -219,7 +219,7 @@ DelaySpec make_delay_spec(double delay_ms, const DelayDistOptions& opts) {
   return spec;
 }
 
-void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_bytes) {
+void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_bytes, bool allow_empty) {
   auto* message = app.add_option("--message,-m", opts.message,
                                  "Text each job encrypts (1.." + std::to_string(max_bytes) + " bytes)")
                       ->capture_default_str();
@@ -231,8 +231,8 @@ void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_by
   // overrun it (the frontend's granted 4096-byte buffer, then the next
   // mempool object).
   message->check(CLI::Validator(
-      [max_bytes](std::string& text) -> std::string {
-        if (text.empty()) return "must not be empty";
+      [max_bytes, allow_empty](std::string& text) -> std::string {
+        if (text.empty() && !allow_empty) return "must not be empty";
         if (text.size() > max_bytes)
           return "at most " + std::to_string(max_bytes) + " bytes (got " + std::to_string(text.size()) + ")";
         return {};

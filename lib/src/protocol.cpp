@@ -4,7 +4,19 @@
 #include <cstdio>
 #include <cstring>
 
+#include "offload/aes_gcm.hpp"
+#include "offload/cipher.hpp"
+
 namespace offload::proto {
+
+static_assert(kTagBytes == kGcmTagBytes && kIvBytes == kGcmIvBytes && kKeyBytes == kGcmKeyBytes &&
+              kMaxAadBytes == kGcmMaxAadBytes);
+static_assert(static_cast<int>(Op::AesGcmEncrypt) == static_cast<int>(Operation::AesGcmEncrypt) &&
+              static_cast<int>(Op::AesGcmDecrypt) == static_cast<int>(Operation::AesGcmDecrypt) &&
+              static_cast<int>(Op::BitwiseNot) == static_cast<int>(Operation::BitwiseNot) &&
+              static_cast<int>(Op::Xor0xAA) == static_cast<int>(Operation::Xor0xAA));
+static_assert(kDefaultBufferBytes <= kMaxBufferBytes && kMinBufferBytes > kTagBytes);
+
 namespace {
 
 std::string ring_name(const char* prefix, std::uint16_t frontend_id) {
@@ -36,9 +48,9 @@ Parsed<T> parse_common(const void* param, std::size_t len, std::size_t num_fds, 
 
 }  // namespace
 
-bool copy_payload(void* buffer, std::span<const std::uint8_t> input) noexcept {
-  if (buffer == nullptr || input.empty() || input.size() > kPayloadBufferBytes) return false;
-  std::memcpy(buffer, input.data(), input.size());
+bool copy_payload(void* buffer, std::size_t capacity, std::span<const std::uint8_t> input) noexcept {
+  if (buffer == nullptr || input.size() > capacity) return false;
+  if (!input.empty()) std::memcpy(buffer, input.data(), input.size());
   return true;
 }
 
@@ -54,6 +66,7 @@ std::string_view status_name(Status s) noexcept {
     case Status::BadRequest: return "bad request";
     case Status::DeviceError: return "device error";
     case Status::Dropped: return "dropped";
+    case Status::AuthFailed: return "auth failed";
   }
   return "unknown status";
 }
@@ -77,6 +90,9 @@ std::string_view mp_status_text(MpStatus s) noexcept {
     case MpStatus::BadJobRange: return "job ids outside the registered range";
     case MpStatus::AlreadyRegistered: return "job eventfd already registered";
     case MpStatus::Stopping: return "the backend is stopping";
+    case MpStatus::BadKey: return "the key is not 32 bytes (AES-256)";
+    case MpStatus::TooManyKeys: return "too many keys registered by this frontend";
+    case MpStatus::NoCryptoDevice: return "the backend runs without a crypto device (--crypto-dev none)";
   }
   return "unknown error";
 }
@@ -87,8 +103,16 @@ const char* validate_request(const Request& r, const RequestCheck& check) noexce
   if (r.frontend_id != check.frontend_id) return "frontend id does not match the ring it came on";
   if (r.generation != check.generation) return "stale frontend registration";
   if (r.job_id >= check.max_jobs) return "job id out of range";
-  if (r.op != Op::Xor0xAA && r.op != Op::BitwiseNot) return "unknown operation";
-  if (r.payload_len == 0 || r.payload_len > kPayloadBufferBytes) return "payload length out of range";
+  if (r.op != Op::Xor0xAA && r.op != Op::BitwiseNot && !is_aead(r.op)) return "unknown operation";
+  if (!is_aead(r.op)) {
+    if (r.payload_len == 0 || r.payload_len > check.buffer_bytes) return "payload length out of range";
+  } else {
+    // An empty message is legal AES-GCM (only the tag).
+    if (check.buffer_bytes < kTagBytes || r.payload_len > check.buffer_bytes - kTagBytes)
+      return "payload length out of range (AES-GCM needs 16 bytes of the buffer for its tag)";
+    if (r.aad_len > kMaxAadBytes) return "AAD longer than 64 bytes";
+    if (r.key_id >= kMaxKeysPerFrontend) return "key id out of range";
+  }
   if (!is_pool_element(check.payload_buffers, r.payload_addr)) return "payload address is not a payload pool buffer";
   return nullptr;
 }
@@ -131,6 +155,16 @@ Parsed<UnregisterRequest> parse_unregister(const void* param, std::size_t len, s
 
 Parsed<StatsRequest> parse_stats(const void* param, std::size_t len, std::size_t num_fds) noexcept {
   return parse_common<StatsRequest>(param, len, num_fds, 0);
+}
+
+Parsed<AddKeyRequest> parse_add_key(const void* param, std::size_t len, std::size_t num_fds) noexcept {
+  auto out = parse_common<AddKeyRequest>(param, len, num_fds, 0);
+  if (out.status != MpStatus::Ok) return out;
+  if (out.value.frontend_id >= kMaxFrontends)
+    out.status = MpStatus::UnknownFrontend;
+  else if (out.value.key_len != kKeyBytes)
+    out.status = MpStatus::BadKey;
+  return out;
 }
 
 }  // namespace offload::proto

@@ -85,9 +85,16 @@ assert_usage_error() {
   assert_usage_error "${FRONTEND}" "--jobs: '0' is not an integer in 1\.\.1024$" --jobs 0
   assert_usage_error "${FRONTEND}" "--jobs: '1025' is not an integer in 1\.\.1024$" --jobs 1025
   assert_usage_error "${FRONTEND}" "--jobs: 'abc' is not an integer in 1\.\.1024$" --jobs abc
-  assert_usage_error "${FRONTEND}" "--payload: '4097' is not an integer in 1\.\.4096$" --payload 4097
+  assert_usage_error "${FRONTEND}" "--payload: '65473' is not an integer in 1\.\.65472$" --payload 65473
   assert_usage_error "${FRONTEND}" '--payload' --payload 0
-  assert_usage_error "${FRONTEND}" "--message: at most 4096 bytes \(got 4097\)$" --message "$(printf 'A%.0s' {1..4097})"
+  assert_usage_error "${FRONTEND}" "--message: at most 65472 bytes \(got 65473\)$" --message "$(head -c 65473 /dev/zero | tr '\0' A)"
+  assert_usage_error "${FRONTEND}" "--message: an empty message is for AES-GCM only" --message ''
+  assert_usage_error "${FRONTEND}" '--op' --op aes-128-gcm
+  assert_usage_error "${FRONTEND}" '--key: must be 64 hex digits' --op aes-256-gcm-encrypt --key 00ff
+  assert_usage_error "${FRONTEND}" '--key: must be 64 hex digits' --op aes-256-gcm-encrypt --key "$(printf 'g%.0s' {1..64})"
+  assert_usage_error "${FRONTEND}" "--aad-len: '65' is not an integer in 0\.\.64$" --op aes-256-gcm-encrypt --aad-len 65
+  assert_usage_error "${FRONTEND}" '--verify' --verify sometimes
+  assert_usage_error "${FRONTEND}" '--corrupt-tag-job: applies to --op aes-256-gcm-decrypt only' --corrupt-tag-job 1
   assert_usage_error "${FRONTEND}" "--duration: 'nan' is not a number in 0\.001\.\.86400$" --duration nan
   assert_usage_error "${FRONTEND}" "--total: '1e6' is not an integer in 1\.\.1099511627776$" --total 1e6
   assert_usage_error "${FRONTEND}" "--timeout-ms: 'inf' is not an integer" --timeout-ms inf
@@ -112,17 +119,21 @@ assert_usage_error() {
   assert_usage_error "${BACKEND}" "--queue-depth: '4' is not an integer in 8\.\.65536$" --queue-depth 4
   assert_usage_error "${BACKEND}" "--pool-size: '1' is not an integer in 64\.\.1048576$" --pool-size 1
   assert_usage_error "${BACKEND}" '--log-level' --log-level chatty
+  assert_usage_error "${BACKEND}" "--buffer-size: '32' is not an integer in 64\.\.65472$" --buffer-size 32
   assert_usage_error "${BACKEND}" '--warp' --warp
 }
 
 # The message was copied into the 4096-byte granted buffer whatever its
 # length, overwriting the next mempool object: the backend then crashed at stop.
-@test "--message of 5000 bytes: exit 2 naming the bound; the backend serves on and stops cleanly" {
-  start_backend "${INSTANCE}" --delay-ms 1
+@test "--message of 5000 bytes for 4096-byte buffers: exit 2 naming the bound; the backend serves on and stops cleanly" {
+  start_backend "${INSTANCE}" --delay-ms 1 --buffer-size 4096
 
   run_frontend 2 --jobs 1 --message "$(head -c 5000 /dev/zero | tr '\0' A)"
   assert_output ''
-  with_stderr assert_line 'offload-frontend: error: --message: at most 4096 bytes (got 5000)'
+  with_stderr assert_line --regexp "^offload-frontend: error: a message of 5000 bytes does not fit the backend's 4096-byte buffers \(at most 4096 bytes for not\)"
+  # AES-GCM keeps 16 bytes of the buffer for its tag.
+  run_frontend 2 --jobs 1 --op aes-256-gcm-encrypt --message "$(head -c 4081 /dev/zero | tr '\0' A)"
+  with_stderr assert_line --regexp "does not fit the backend's 4096-byte buffers \(at most 4080 bytes for aes-256-gcm-encrypt\)"
 
   run_frontend 0 --jobs 4 --message "$(head -c 4096 /dev/zero | tr '\0' A)" --json
   assert_all_verified 4

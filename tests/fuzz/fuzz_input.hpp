@@ -3,7 +3,7 @@
 // (make_corpus.cpp) so that the committed seeds mean what the targets expect.
 //
 // fuzz_request_validator input:
-//   [Request, 64 bytes][RequestFuzzParams, 32 bytes][extra buffer addresses, 8 bytes each]...
+//   [Request, 192 bytes][RequestFuzzParams, 32 bytes][extra buffer addresses, 8 bytes each]...
 //   A short input is zero-padded up to the two structs. The payload buffer
 //   list is base + i * stride for i < buffer_count % (kMaxArithmeticBuffers + 1),
 //   plus up to kMaxExtraBuffers raw addresses, then sorted (validate_request's
@@ -34,7 +34,8 @@ struct RequestFuzzParams {
   std::uint32_t buffer_stride;
   std::uint64_t buffer_base;
   std::uint8_t tie;  // kTie* bits
-  std::uint8_t reserved[7];
+  std::uint8_t reserved[3];
+  std::uint32_t buffer_bytes;  // check.buffer_bytes; 0: the backend's default
 };
 static_assert(sizeof(RequestFuzzParams) == 32, "no padding: the seeds are raw bytes");
 
@@ -64,6 +65,7 @@ inline RequestInput decode_request_input(const std::uint8_t* data, std::size_t s
   if (p.tie & kTieGeneration) p.generation = in.request.generation;
   if ((p.tie & kTieMaxJobs) && in.request.job_id < std::numeric_limits<std::uint32_t>::max() - 8) p.max_jobs = in.request.job_id + 1 + p.max_jobs % 8;
   if (p.tie & kTieAddress) in.buffers.push_back(in.request.payload_addr);
+  if (p.buffer_bytes == 0) p.buffer_bytes = proto::kDefaultBufferBytes;
 
   const std::size_t count = in.params.buffer_count % (kMaxArithmeticBuffers + 1);
   for (std::size_t i = 0; i < count; ++i)

@@ -38,7 +38,8 @@ bool listed(std::span<const std::uint64_t> buffers, std::uint64_t addr) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const fuzz::RequestInput in = fuzz::decode_request_input(data, size);
   const proto::Request& r = in.request;
-  const proto::RequestCheck check{in.params.frontend_id, in.params.generation, in.params.max_jobs, in.buffers};
+  const proto::RequestCheck check{in.params.frontend_id, in.params.generation, in.params.max_jobs,
+                                  in.params.buffer_bytes, in.buffers};
 
   // The rules, one by one.
   const bool magic_ok = r.magic == proto::kRequestMagic;
@@ -46,10 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool frontend_ok = r.frontend_id == check.frontend_id;
   const bool generation_ok = r.generation == check.generation;
   const bool job_ok = r.job_id < check.max_jobs;
-  const bool op_ok = r.op == proto::Op::Xor0xAA || r.op == proto::Op::BitwiseNot;
-  const bool len_ok = r.payload_len >= 1 && r.payload_len <= proto::kPayloadBufferBytes;
+  const bool aead = r.op == proto::Op::AesGcmEncrypt || r.op == proto::Op::AesGcmDecrypt;
+  const bool op_ok = r.op == proto::Op::Xor0xAA || r.op == proto::Op::BitwiseNot || aead;
+  // AES-GCM: any length that leaves room for the tag (0 included), an AAD
+  // and a key id within their bounds.
+  const bool len_ok = aead ? std::uint64_t{r.payload_len} + proto::kTagBytes <= check.buffer_bytes
+                           : r.payload_len >= 1 && r.payload_len <= check.buffer_bytes;
+  const bool aead_ok = !aead || (r.aad_len <= proto::kMaxAadBytes && r.key_id < proto::kMaxKeysPerFrontend);
   const bool addr_ok = listed(in.buffers, r.payload_addr);
-  const bool valid = magic_ok && version_ok && frontend_ok && generation_ok && job_ok && op_ok && len_ok && addr_ok;
+  const bool valid = magic_ok && version_ok && frontend_ok && generation_ok && job_ok && op_ok && len_ok && aead_ok && addr_ok;
 
   const char* why = proto::validate_request(r, check);
   if (why == nullptr) {
@@ -59,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!generation_ok) violated("accepted a request of a stale frontend generation", r);
     if (!job_ok) violated("accepted a job id >= max_jobs", r);
     if (!op_ok) violated("accepted an unknown operation", r);
-    if (!len_ok) violated("accepted a payload_len outside 1..kPayloadBufferBytes", r);
+    if (!len_ok) violated("accepted a payload_len that does not fit the buffer", r);
+    if (!aead_ok) violated("accepted an AES-GCM request with a too long AAD or an out-of-range key id", r);
     if (!addr_ok) violated("accepted a payload_addr that is not a payload buffer", r);
   } else {
     if (why[0] == '\0') violated("rejected with an empty reason", r);

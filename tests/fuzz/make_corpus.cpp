@@ -38,7 +38,7 @@ struct Seed {
 // A pool that looks like the backend's: 8 buffers of 4 KiB + 64 B of mempool
 // header, at a DPDK-like address.
 constexpr std::uint64_t kBase = 0x100000200000ULL;
-constexpr std::uint32_t kStride = proto::kPayloadBufferBytes + 64;
+constexpr std::uint32_t kStride = proto::kDefaultBufferBytes + 64;
 
 fuzz::RequestFuzzParams pool_params() {
   fuzz::RequestFuzzParams p{};
@@ -77,7 +77,7 @@ std::vector<Seed> request_seeds() {
     auto r = good_request();
     r.op = proto::Op::BitwiseNot;
     r.job_id = 63;  // max_jobs - 1
-    r.payload_len = proto::kPayloadBufferBytes;
+    r.payload_len = proto::kDefaultBufferBytes;
     r.payload_addr = kBase + 7 * std::uint64_t{kStride};  // the last buffer
     add("valid_limits.bin", r);
   }
@@ -112,7 +112,33 @@ std::vector<Seed> request_seeds() {
   bad("bad_job_id.bin", [](proto::Request& r) { r.job_id = 64; });  // == max_jobs
   bad("bad_op.bin", [](proto::Request& r) { r.op = static_cast<proto::Op>(9); });
   bad("bad_len_zero.bin", [](proto::Request& r) { r.payload_len = 0; });
-  bad("bad_len_too_long.bin", [](proto::Request& r) { r.payload_len = proto::kPayloadBufferBytes + 1; });
+  bad("bad_len_too_long.bin", [](proto::Request& r) { r.payload_len = proto::kDefaultBufferBytes + 1; });
+  {
+    auto r = good_request();
+    r.op = proto::Op::AesGcmDecrypt;
+    r.payload_len = proto::kDefaultBufferBytes - proto::kTagBytes;  // the longest that leaves room for the tag
+    r.aad_len = proto::kMaxAadBytes;
+    r.key_id = proto::kMaxKeysPerFrontend - 1;
+    add("valid_aead_limits.bin", r);
+    r.payload_len = 0;  // only the tag
+    add("valid_aead_empty.bin", r);
+  }
+  auto aead = [](proto::Request& r) {
+    r.op = proto::Op::AesGcmEncrypt;
+    r.aad_len = 13;
+  };
+  bad("bad_aead_len_no_room_for_tag.bin", [&](proto::Request& r) {
+    aead(r);
+    r.payload_len = proto::kDefaultBufferBytes - proto::kTagBytes + 1;
+  });
+  bad("bad_aead_aad_too_long.bin", [&](proto::Request& r) {
+    aead(r);
+    r.aad_len = proto::kMaxAadBytes + 1;
+  });
+  bad("bad_aead_key_id.bin", [&](proto::Request& r) {
+    aead(r);
+    r.key_id = proto::kMaxKeysPerFrontend;
+  });
   bad("bad_addr_inside_buffer.bin", [](proto::Request& r) { r.payload_addr += 64; });
   return seeds;
 }
@@ -163,6 +189,17 @@ std::vector<Seed> mp_seeds() {
     m.header = proto::make_mp_header();
     add("stats.bin", fuzz::encode_mp_input(0, m));
     add("stats_too_long.bin", fuzz::encode_mp_input(0, m, sizeof m + 4));
+  }
+  {
+    proto::AddKeyRequest m{};
+    m.header = proto::make_mp_header();
+    m.frontend_id = 2;
+    m.generation = 1;
+    m.key_len = proto::kKeyBytes;
+    for (std::uint8_t i = 0; i < proto::kKeyBytes; ++i) m.key[i] = i;
+    add("add_key.bin", fuzz::encode_mp_input(0, m));
+    m.key_len = 16;  // AES-128: refused
+    add("add_key_aes128.bin", fuzz::encode_mp_input(0, m));
   }
   {
     auto m = good_register(proto::NotifyMode::EventFd);

@@ -70,7 +70,9 @@ DelaySpec make_delay_spec(double delay_ms, const DelayDistOptions& opts);
 
 // --message TEXT (1..max_bytes bytes) | --payload BYTES (1..max_bytes);
 // mutually exclusive. max_bytes is the buffer each job's payload is copied to.
-void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_bytes);
+// `allow_empty`: --message '' is a message of 0 bytes (AES-GCM's empty
+// message), else refused.
+void add_payload_options(CLI::App& app, PayloadOptions& opts, std::size_t max_bytes, bool allow_empty = false);
 
 // --timeout-ms (0 = no bound): a bound on the whole run.
 void add_timeout_option(CLI::App& app, std::uint64_t& timeout_ms);

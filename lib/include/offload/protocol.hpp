@@ -15,7 +15,7 @@ namespace offload::proto {
 
 // Bumped whenever a layout below changes; a frontend of another version is
 // refused at registration with a message naming both versions.
-inline constexpr std::uint16_t kVersion = 2;
+inline constexpr std::uint16_t kVersion = 3;
 inline constexpr std::uint32_t kRequestMagic = 0x444C464F;  // "OFLD"
 
 // ---- Shared objects ----------------------------------------------------------
@@ -48,11 +48,26 @@ inline constexpr std::uint32_t kMaxJobsPerFrontend = 1024;
 inline constexpr std::uint32_t kGrantSlack = 32;
 // The grant and return rings hold everything a frontend may hold.
 inline constexpr std::uint32_t kGrantRingSize = kMaxJobsPerFrontend + kGrantSlack;
-inline constexpr std::uint32_t kPayloadBufferBytes = 4096;  // largest payload per request
+// A payload buffer's size is the backend's --buffer-size (the register
+// reply says it). The default holds a TLS record (16 KiB) and its AES-GCM
+// tag; an mbuf's data_len is 16 bits, hence the upper bound.
+inline constexpr std::uint32_t kDefaultBufferBytes = 16384 + 16;
+inline constexpr std::uint32_t kMinBufferBytes = 64;
+inline constexpr std::uint32_t kMaxBufferBytes = 65472;
+// AES-256-GCM, as aes_gcm.hpp: the sizes are repeated here so that the
+// contract needs no OpenSSL (static_asserts in protocol.cpp tie them).
+inline constexpr std::uint32_t kTagBytes = 16;
+inline constexpr std::uint32_t kIvBytes = 12;
+inline constexpr std::uint32_t kKeyBytes = 32;
+inline constexpr std::uint32_t kMaxAadBytes = 64;
+// Keys a frontend may register (rte_mp "ofl_add_key") and refer to by id.
+inline constexpr std::uint16_t kMaxKeysPerFrontend = 64;
 inline constexpr std::uint32_t kDefaultPoolSize = 8191;     // 2^n - 1: the mempool ring's best size
 
 // ---- A request, as it lies in the request mempool ------------------------------
-enum class Op : std::uint8_t { Xor0xAA = 1, BitwiseNot = 2 };
+// The values are offload::Operation's (cipher.hpp).
+enum class Op : std::uint8_t { Xor0xAA = 1, BitwiseNot = 2, AesGcmEncrypt = 3, AesGcmDecrypt = 4 };
+inline constexpr bool is_aead(Op op) noexcept { return op == Op::AesGcmEncrypt || op == Op::AesGcmDecrypt; }
 
 enum class Status : std::int32_t {
   Pending = 0,      // submitted, not completed
@@ -60,16 +75,24 @@ enum class Status : std::int32_t {
   BadRequest = 2,   // failed validation; the payload was not touched
   DeviceError = 3,  // the (simulated) device failed the request
   Dropped = 4,      // the backend is stopping or the frontend unregistered
+  AuthFailed = 5,   // AES-GCM decrypt: the tag did not verify; the payload is not the plaintext
 };
 std::string_view status_name(Status s) noexcept;
 
 // One request and, once completed, its response. The backend writes the
 // grant fields (magic, version, frontend_id, generation, payload_addr) when
-// it grants the object; the frontend fills job_id..payload_len and submit_ns;
-// the backend writes `status` and the device times. Pointers in DPDK shared
-// memory are valid in every process of the instance (the secondary maps
-// hugepages at the primary's addresses), so the payload travels as an
-// address; the backend checks it is the buffer it granted with this request.
+// it grants the object; the frontend fills job_id..payload_len, submit_ns
+// and, for AES-GCM, the second part; the backend writes `status` and the
+// device times. Pointers in DPDK shared memory are valid in every process of
+// the instance (the secondary maps hugepages at the primary's addresses), so
+// the payload travels as an address; the backend checks it is the buffer it
+// granted with this request.
+//
+// AES-GCM: the payload buffer holds the message (payload_len bytes) and,
+// right after it, the 16-byte tag: written by the device on encrypt, read
+// (and checked) on decrypt, like a TLS record. The key is one the frontend
+// registered (key_id); the IV and AAD travel in the request, and the backend
+// copies them out before the device sees them.
 struct alignas(64) Request {
   std::uint32_t magic;        // kRequestMagic while granted, 0 in the pool
   std::uint16_t version;
@@ -85,8 +108,13 @@ struct alignas(64) Request {
   std::uint64_t submit_ns;    // CLOCK_MONOTONIC, written by the frontend
   std::uint64_t device_start_ns;  // written by the backend
   std::uint64_t complete_ns;      // written by the backend
+  // AES-GCM only (ignored by xor and not).
+  std::uint8_t iv[kIvBytes];
+  std::uint16_t key_id;  // from the frontend's AddKeyReply
+  std::uint16_t aad_len;
+  std::uint8_t aad[kMaxAadBytes];
 };
-static_assert(sizeof(Request) == 64, "one cache line");
+static_assert(sizeof(Request) == 192, "three cache lines");
 
 // The magic is written with release when the backend grants the object and
 // cleared when it comes back; read with acquire (the --inject-fault testing
@@ -98,17 +126,25 @@ inline std::atomic_ref<std::uint32_t> magic_ref(Request& r) noexcept { return st
 // it with acquire before reading the payload.
 inline std::atomic_ref<std::int32_t> status_ref(Request& r) noexcept { return std::atomic_ref<std::int32_t>(r.status); }
 
-// Copies a job's input into the payload buffer granted with its request
-// (kPayloadBufferBytes): false, writing nothing, when the input is empty or
-// longer. A longer copy would overwrite the next mempool object, another
-// job's buffer; the frontend writes payloads only through this.
-[[nodiscard]] bool copy_payload(void* buffer, std::span<const std::uint8_t> input) noexcept;
+// Copies a job's input into the payload buffer granted with its request,
+// `capacity` bytes (the backend's buffer size, less the tag for AES-GCM):
+// false, writing nothing, when the input is longer. A longer copy would
+// overwrite the next mempool object, another job's buffer; the frontend
+// writes payloads only through this.
+[[nodiscard]] bool copy_payload(void* buffer, std::size_t capacity, std::span<const std::uint8_t> input) noexcept;
+
+// The longest message one request may carry for `op` in buffers of
+// `buffer_bytes`: AES-GCM keeps room for its tag.
+inline constexpr std::uint32_t max_message_bytes(Op op, std::uint32_t buffer_bytes) noexcept {
+  return is_aead(op) ? buffer_bytes - kTagBytes : buffer_bytes;
+}
 
 // What the backend knows when it validates a request from one frontend slot.
 struct RequestCheck {
   std::uint16_t frontend_id;
   std::uint32_t generation;
   std::uint32_t max_jobs;
+  std::uint32_t buffer_bytes;  // the size of every payload buffer
   // The start address of every payload buffer in the payload pool, sorted:
   // a payload address must be exactly one of them.
   std::span<const std::uint64_t> payload_buffers;
@@ -130,6 +166,7 @@ inline constexpr char kMpRegister[] = "ofl_register";
 inline constexpr char kMpFdSync[] = "ofl_fd_sync";
 inline constexpr char kMpUnregister[] = "ofl_unregister";
 inline constexpr char kMpStats[] = "ofl_stats";
+inline constexpr char kMpAddKey[] = "ofl_add_key";
 inline constexpr std::uint32_t kMpMagic = 0x504D464F;  // "OFMP"
 inline constexpr std::size_t kMpMaxParam = 256;         // RTE_MP_MAX_PARAM_LEN
 inline constexpr std::size_t kMpMaxFds = 8;             // RTE_MP_MAX_FD_NUM
@@ -146,6 +183,9 @@ enum class MpStatus : std::int32_t {
   BadJobRange = 5,      // job ids outside what was registered
   AlreadyRegistered = 6,
   Stopping = 7,         // the backend is stopping: it takes no new frontend or message
+  BadKey = 8,           // a key that is not 32 bytes (AES-256)
+  TooManyKeys = 9,      // kMaxKeysPerFrontend keys already registered
+  NoCryptoDevice = 10,  // the backend runs without a crypto device (--crypto-dev none)
 };
 std::string_view mp_status_text(MpStatus s) noexcept;
 
@@ -174,7 +214,7 @@ struct RegisterReply {
   // The device's timing, from which a frontend derives its default
   // --timeout-ms (derived_timeout_ms in device_model.hpp).
   std::uint32_t engines;           // 0: unlimited
-  std::uint32_t reserved;
+  std::uint32_t buffer_bytes;      // every payload buffer's size (--buffer-size)
   std::uint64_t latency_bound_ns;  // DelaySpec::latency_bound_ms()
 };
 
@@ -192,6 +232,23 @@ struct UnregisterRequest {
   std::uint16_t frontend_id;
   std::uint16_t reserved;
   std::uint32_t generation;
+};
+
+// Registers an AES-256 key for this frontend's requests to refer to (by the
+// reply's key id) until it detaches. Keys travel over the rte_mp socket,
+// never through the shared pools.
+struct AddKeyRequest {
+  MpHeader header;
+  std::uint16_t frontend_id;
+  std::uint16_t key_len;  // must be kKeyBytes
+  std::uint32_t generation;
+  std::uint8_t key[kKeyBytes];
+};
+
+struct AddKeyReply {
+  std::int32_t status;  // MpStatus
+  std::uint16_t key_id;
+  std::uint16_t reserved;
 };
 
 struct StatusReply {
@@ -216,6 +273,7 @@ struct StatsReply {
 };
 
 static_assert(sizeof(RegisterRequest) <= kMpMaxParam && sizeof(FdSyncRequest) <= kMpMaxParam &&
+              sizeof(AddKeyRequest) <= kMpMaxParam && sizeof(AddKeyReply) <= kMpMaxParam &&
               sizeof(RegisterReply) <= kMpMaxParam && sizeof(StatsReply) <= kMpMaxParam);
 
 MpHeader make_mp_header() noexcept;
@@ -232,5 +290,6 @@ Parsed<RegisterRequest> parse_register(const void* param, std::size_t len, std::
 Parsed<FdSyncRequest> parse_fd_sync(const void* param, std::size_t len, std::size_t num_fds) noexcept;
 Parsed<UnregisterRequest> parse_unregister(const void* param, std::size_t len, std::size_t num_fds) noexcept;
 Parsed<StatsRequest> parse_stats(const void* param, std::size_t len, std::size_t num_fds) noexcept;
+Parsed<AddKeyRequest> parse_add_key(const void* param, std::size_t len, std::size_t num_fds) noexcept;
 
 }  // namespace offload::proto
