@@ -101,6 +101,9 @@ public:
     return true;
   }
 
+  // Sessions alive, every frontend's.
+  [[nodiscard]] std::size_t sessions() const noexcept { return sessions_.size(); }
+
   // Operations handed to the device (or queued for it) and not yet back.
   [[nodiscard]] std::size_t outstanding() const noexcept { return outstanding_ + queued_.size(); }
 
