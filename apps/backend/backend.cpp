@@ -354,6 +354,7 @@ private:
     const char* why = nullptr;
     void* session = crypto_->session(f.frontend_id, f.generation, r.key_id, key.bytes, encrypt, r.aad_len, why);
     if (session == nullptr) return why;
+    counters_.crypto_sessions.store(crypto_->sessions(), std::memory_order_relaxed);
     crypto_->submit(CryptoSubmission{f.index, encrypt, session, reinterpret_cast<void*>(buffers_.granted_payload(f.index)),
                                      f.payload_len, std::span<const std::uint8_t>(r.iv, proto::kIvBytes),
                                      std::span<const std::uint8_t>(r.aad, r.aad_len)});
@@ -544,6 +545,7 @@ private:
       if (!crypto_->drain([this](std::uint32_t index, CryptoResult r) { on_crypto_done(index, r, true); }))
         spdlog::error("frontend {}: the crypto device still holds operations after 1 s", id);
       crypto_->forget_frontend(id);
+      counters_.crypto_sessions.store(crypto_->sessions(), std::memory_order_relaxed);
     }
     const auto reclaimed = buffers_.reclaim(id);
     registry_.release(slot);

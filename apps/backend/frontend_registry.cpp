@@ -225,6 +225,7 @@ int on_stats(const rte_mp_msg* msg, const void* peer) {
     out.served = in.counters->served.load(std::memory_order_relaxed);
     out.rejected = in.counters->rejected.load(std::memory_order_relaxed);
     out.uptime_ms = (monotonic_ns() - in.started_ns) / 1'000'000;
+    out.crypto_sessions = in.counters->crypto_sessions.load(std::memory_order_relaxed);
   }
   reply(msg, peer, out);
   return 0;

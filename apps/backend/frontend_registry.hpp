@@ -56,6 +56,7 @@ struct BackendCounters {
   std::atomic<std::uint64_t> served{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> inflight{0};
+  std::atomic<std::uint64_t> crypto_sessions{0};
 };
 
 class FrontendRegistry {

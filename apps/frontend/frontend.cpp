@@ -125,6 +125,9 @@ public:
     summary_.program = "frontend";
     summary_.notify = std::string(proto::notify_mode_name(opts.notify));
     summary_.inflight = opts.inflight;
+    summary_.op = std::string(operation_name(opts.op));
+    if (opts.verify != "all") summary_.verify = opts.verify;
+    summary_.payload_bytes = opts.payload.payload_bytes;
   }
 
   int run() {
@@ -380,12 +383,12 @@ int print_stats(const FrontendOptions& opts) {
   std::printf(
       "{\"instance\":\"%s\",\"mempool_size\":%llu,\"mempool_available\":%llu,\"msg_pool_size\":%llu,"
       "\"msg_pool_available\":%llu,\"frontends\":%u,\"inflight\":%llu,\"served\":%llu,\"rejected\":%llu,"
-      "\"uptime_s\":%.3f}\n",
+      "\"uptime_s\":%.3f,\"crypto_sessions\":%llu}\n",
       opts.instance.c_str(), static_cast<unsigned long long>(s.payload_pool_size),
       static_cast<unsigned long long>(s.payload_pool_available), static_cast<unsigned long long>(s.request_pool_size),
       static_cast<unsigned long long>(s.request_pool_available), s.frontends, static_cast<unsigned long long>(s.inflight),
       static_cast<unsigned long long>(s.served), static_cast<unsigned long long>(s.rejected),
-      static_cast<double>(s.uptime_ms) / 1000.0);
+      static_cast<double>(s.uptime_ms) / 1000.0, static_cast<unsigned long long>(s.crypto_sessions));
   return kExitOk;
 }
 

@@ -76,9 +76,10 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
                  "Testing aid: job 0 sends a hostile first request the backend must reject without touching "
                  "memory: payload-outside-pool, payload-too-long, bad-job-id, foreign-frontend, bad-magic, "
                  "not-a-request (enqueues a pointer that is no request buffer), ungranted-request (enqueues a "
-                 "request buffer the backend granted to nobody)")
+                 "request buffer the backend granted to nobody); with --op aes-256-gcm-*: unregistered-key (a key "
+                 "id never registered), aad-too-long (65 bytes of AAD)")
       ->check(CLI::IsMember({"payload-outside-pool", "payload-too-long", "bad-job-id", "foreign-frontend", "bad-magic",
-                             "not-a-request", "ungranted-request"}))
+                             "not-a-request", "ungranted-request", "unregistered-key", "aad-too-long"}))
       ->group("Testing");
   app.add_flag("--die-holding-memory-lock", opts.die_holding_memory_lock,
                "Testing aid: take DPDK's shared memory lock, as DPDK's start-up does, and die by SIGKILL holding "

@@ -104,6 +104,8 @@ void* corrupt(proto::Request& r, const std::string& kind) {
   if (kind == "foreign-frontend") r.frontend_id = static_cast<std::uint16_t>((r.frontend_id + 1) % proto::kMaxFrontends);
   if (kind == "bad-magic") proto::magic_ref(r).store(0xBADBADu, std::memory_order_release);
   if (kind == "not-a-request") return not_in_any_pool;
+  if (kind == "unregistered-key") r.key_id = proto::kMaxKeysPerFrontend - 1;
+  if (kind == "aad-too-long") r.aad_len = proto::kMaxAadBytes + 1;
   return &r;
 }
 

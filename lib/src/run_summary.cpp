@@ -58,10 +58,17 @@ double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 }  // namespace
 
 std::string RunSummary::to_json() const {
+  std::string optional;
+  if (!notify.empty()) optional += fmt::format(R"("notify":"{}",)", notify);
+  if (!op.empty()) optional += fmt::format(R"("op":"{}",)", op);
+  if (!verify.empty()) optional += fmt::format(R"("verify":"{}",)", verify);
+  if (payload_bytes != 0)
+    optional += fmt::format(R"("payload_bytes":{},"gbytes_per_s":{:.4f},)", payload_bytes,
+                            throughput_jobs_per_s() * static_cast<double>(payload_bytes) / 1e9);
   return fmt::format(
       R"({{"program":"{}",{}"jobs":{},"inflight":{},"ok":{},"failed":{},"pending":{},"wall_s":{:.6f},"cpu_s":{:.6f},)"
       R"("throughput_jobs_per_s":{:.1f},"latency_us":{{"p50":{:.1f},"p90":{:.1f},"p99":{:.1f},"p999":{:.1f},"max":{:.1f}}}}})",
-      program, notify.empty() ? std::string() : fmt::format(R"("notify":"{}",)", notify), jobs, inflight, ok, failed, pending, wall_s, cpu_s, throughput_jobs_per_s(), us(latency.quantile_ns(0.50)),
+      program, optional, jobs, inflight, ok, failed, pending, wall_s, cpu_s, throughput_jobs_per_s(), us(latency.quantile_ns(0.50)),
       us(latency.quantile_ns(0.90)), us(latency.quantile_ns(0.99)), us(latency.quantile_ns(0.999)),
       us(latency.max_ns()));
 }
@@ -69,7 +76,12 @@ std::string RunSummary::to_json() const {
 std::string RunSummary::to_text() const {
   std::string out = fmt::format("summary: {} jobs: {} ok, {} failed", jobs, ok, failed);
   if (pending != 0) out += fmt::format(", {} still pending", pending);
-  out += fmt::format(" in {:.3f} s ({:.0f} jobs/s, cpu {:.3f} s)\n", wall_s, throughput_jobs_per_s(), cpu_s);
+  out += fmt::format(" in {:.3f} s ({:.0f} jobs/s", wall_s, throughput_jobs_per_s());
+  if (payload_bytes != 0)
+    out += fmt::format(", {:.3f} GB/s of {}-byte messages", throughput_jobs_per_s() * static_cast<double>(payload_bytes) / 1e9,
+                       payload_bytes);
+  out += fmt::format(", cpu {:.3f} s)\n", cpu_s);
+  if (!verify.empty()) out += fmt::format("verified: {} of the results ({})\n", verify, op);
   if (latency.count() != 0)
     out += fmt::format("latency (submit to resume): p50 {:.1f} us, p99 {:.1f} us, max {:.1f} us\n",
                        us(latency.quantile_ns(0.50)), us(latency.quantile_ns(0.99)), us(latency.max_ns()));

@@ -270,6 +270,7 @@ struct StatsReply {
   std::uint64_t served;
   std::uint64_t rejected;
   std::uint64_t uptime_ms;
+  std::uint64_t crypto_sessions;  // cryptodev sessions alive (every frontend's)
 };
 
 static_assert(sizeof(RegisterRequest) <= kMpMaxParam && sizeof(FdSyncRequest) <= kMpMaxParam &&

@@ -33,6 +33,9 @@ private:
 struct RunSummary {
   std::string program;  // "threadsim", "frontend"
   std::string notify;   // the notification mode, if the program has one
+  std::string op;       // the operation (operation_name), if the program reports one
+  std::string verify;   // which results were verified (all, sample, none), if not all
+  std::uint64_t payload_bytes = 0;  // per request, when every request has the same size
   std::uint64_t inflight = 0;
   std::uint64_t jobs = 0;
   std::uint64_t ok = 0;
