@@ -78,8 +78,8 @@ std::string RunSummary::to_text() const {
   if (pending != 0) out += fmt::format(", {} still pending", pending);
   out += fmt::format(" in {:.3f} s ({:.0f} jobs/s", wall_s, throughput_jobs_per_s());
   if (payload_bytes != 0)
-    out += fmt::format(", {:.3f} GB/s of {}-byte messages", throughput_jobs_per_s() * static_cast<double>(payload_bytes) / 1e9,
-                       payload_bytes);
+    out += fmt::format(", {:.1f} MB/s of {}-byte messages",
+                       throughput_jobs_per_s() * static_cast<double>(payload_bytes) / 1e6, payload_bytes);
   out += fmt::format(", cpu {:.3f} s)\n", cpu_s);
   if (!verify.empty()) out += fmt::format("verified: {} of the results ({})\n", verify, op);
   if (latency.count() != 0)

@@ -95,7 +95,7 @@ run_sized() {
   assert_json '.jobs == 2000 and .ok == 2000 and .verify == "sample" and .op == "aes-256-gcm-encrypt"'
   assert_json '.payload_bytes == 256 and .gbytes_per_s > 0'
   run_frontend 0 --inflight 16 --total 2000 --op "${DECRYPT}" --payload 256 --verify none
-  assert_line --index 0 --regexp '^summary: 2000 jobs: 2000 ok, 0 failed in .* GB/s of 256-byte messages'
+  assert_line --index 0 --regexp '^summary: 2000 jobs: 2000 ok, 0 failed in .* MB/s of 256-byte messages'
   assert_line --index 1 'verified: none of the results (aes-256-gcm-decrypt)'
   verify_and_stop
 }
