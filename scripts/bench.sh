@@ -19,7 +19,7 @@ readonly NOTIFY_MODES=(eventfd callback coalesced)
 # The issue's targets.
 readonly TARGET_J=64
 readonly TARGET_D=2
-readonly TARGET_LITTLE_PCT=90
+readonly TARGET_LITTLE_PCT=97
 readonly TARGET_COALESCED=500000
 readonly TARGET_EVENTFD=150000
 readonly TARGET_P50_US=30
@@ -34,6 +34,17 @@ readonly THREADSIM_MAX_JOBS=65536
 # Sizing assumes each request pays about this on top of D when D > 0 (a
 # wake or a late timer, see docs/PERFORMANCE.md).
 readonly OVERHEAD_MS=0.025
+
+# AES-256-GCM (issue 9): the offload (D = 0, J = CRYPTO_J, coalesced, no
+# verification) beside dpdk-test-crypto-perf (crypto_aesni_mb, one worker
+# core: the backend's) and openssl speed (in-process, the frontend's core),
+# all in the same run.
+readonly CRYPTO_SIZES=(1024 16384)
+readonly CRYPTO_J=64
+readonly CRYPTO_AAD=16
+readonly TARGET_CRYPTO_PCT_1K=60
+readonly TARGET_CRYPTO_PCT_16K=90
+readonly TARGET_FRONTEND_CPU_PCT=10
 
 readonly SOAK_TOTAL=10000000
 readonly SOAK_J=256
@@ -73,7 +84,7 @@ CLK_TCK=100
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [--quick] [--soak] [--churn [SECONDS]] [--no-build] [--strict] [--help]
+Usage: ${SCRIPT_NAME} [--quick] [--crypto] [--soak] [--churn [SECONDS]] [--no-build] [--strict] [--help]
 
 The benchmark of issue 4. It builds the ${PRESET} preset (incrementally), makes
 sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
@@ -87,7 +98,12 @@ sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
     same J and D: throughput, % of the ideal J/D (D > 0), p50/p99/p999 latency
     (submit to resume), the frontend's (or threadsim's) CPU seconds and the
     backend's CPU seconds during the cell;
- 3. the issue's targets, each PASS or FAIL.
+ 3. AES-256-GCM through the offload (D=0, J=${CRYPTO_J}, coalesced, --verify none) at
+    ${CRYPTO_SIZES[*]} bytes beside its references measured in the same run:
+    dpdk-test-crypto-perf with crypto_aesni_mb on the backend's core and openssl speed
+    -evp aes-256-gcm on the frontend's core; GB/s, % of the reference, and the
+    frontend's CPU per byte against openssl speed's;
+ 4. the issues' targets, each PASS or FAIL.
 One backend per D, each with its own instance (bench-<pid>-<D>), stopped when
 its cells are done and on every exit path (SIGTERM, then SIGKILL after
 $((STOP_POLLS * 5 / 100)) s), with its runtime dir and hugepage files removed.
@@ -95,11 +111,12 @@ Progress and logs go to stderr.
 
   --quick      about 0.3 s of load per cell (well under a minute in all) instead of
                about ${CELL_S_DEFAULT} s; fewer microbenchmark iterations
-  --soak       instead of 1-3: run ${SOAK_TOTAL} requests (${SOAK_NOTIFY}, J=${SOAK_J}, D=0) and
+  --crypto     only 3 (and its targets)
+  --soak       instead of 1-4: run ${SOAK_TOTAL} requests (${SOAK_NOTIFY}, J=${SOAK_J}, D=0) and
                sample the VmRSS of the frontend and the backend at the start (1 s
                in), middle and end; memory is called flat if neither grew by more
                than ${SOAK_FLAT_KB} kB from start to end
-  --churn [S]  instead of 1-3: frontends start and stop continuously for S seconds
+  --churn [S]  instead of 1-4: frontends start and stop continuously for S seconds
                (default ${CHURN_S_DEFAULT}), up to ${CHURN_MAX_AT_ONCE} at once, random jobs, requests and notify
                modes (scripts/churn.sh), against one backend (D=${CHURN_D_MS} ms): attach rate,
                failures (must be 0), DPDK start-up and clean-up time p50/p99 of a
@@ -372,6 +389,118 @@ run_matrix() {
 }
 
 # ---------------------------------------------------------------------------
+# AES-256-GCM
+
+# crypto_perf_gbs SIZE OPS: dpdk-test-crypto-perf's AES-256-GCM encrypt
+# throughput in GB/s (crypto_aesni_mb, one worker on the backend's core), or
+# nothing when the tool is missing or fails.
+crypto_perf_gbs() {
+  local -r size=$1 ops=$2 instance="bench-$$-cperf"
+  command -v dpdk-test-crypto-perf >/dev/null || return 0
+  local -r out="${WORK_DIR}/cperf-${size}.txt"
+  BACKEND_INSTANCES+=("${instance}")
+  BACKEND_PIDS+=("")
+  timeout --kill-after=5 120 dpdk-test-crypto-perf -l "0,$(backend_cpu)" --file-prefix "${instance}" --no-pci \
+    --no-telemetry --log-level=error --vdev crypto_aesni_mb -- --ptest throughput --devtype crypto_aesni_mb \
+    --optype aead --aead-algo aes-gcm --aead-op encrypt --aead-key-sz 32 --aead-iv-sz 12 \
+    --aead-aad-sz "${CRYPTO_AAD}" --digest-sz 16 --buffer-sz "${size}" --total-ops "${ops}" --burst-sz 32 \
+    </dev/null >"${out}" 2>&1 || {
+    tail -n 5 "${out}" >&2
+    return 0
+  }
+  rm -rf "${DPDK_RUNTIME_ROOT:?}/${instance}"
+  rm -f "${HUGEPAGES_DIR}/${instance}"map_*
+  # The row: lcore, buffer size, burst, enqueued, dequeued, failed enq/deq, MOps, Gbps, cycles/buf.
+  awk -v size="${size}" '$2 == size && NF == 10 { printf "%.3f\n", $9 / 8 }' "${out}" | tail -n 1
+}
+
+# openssl_speed_gbs SIZE SECONDS: openssl speed -evp aes-256-gcm in this
+# process, on the frontend's core, in GB/s.
+openssl_speed_gbs() {
+  taskset -c 0 openssl speed -mr -seconds "$2" -bytes "$1" -evp aes-256-gcm 2>/dev/null |
+    awk -F: '$1 == "+F" { printf "%.3f\n", $NF / 1e9 }' | tail -n 1
+}
+
+# backend_cpu: the CPU offload-backend polls on by default (the last one).
+backend_cpu() {
+  taskset -cp $$ | awk -F': ' '{ n = split($2, r, ","); last = r[n]; sub(/.*-/, "", last); print last }'
+}
+
+# crypto_cell SIZE GBS_HINT: the offload at SIZE bytes; appends "size gb/s
+# frontend_cpu_s backend_cpu_s requests" to crypto.tsv.
+crypto_cell() {
+  local -r size=$1 hint_gbs=$2
+  local -r total=$(awk -v g="${hint_gbs:-0.5}" -v s="${size}" -v t="${CELL_S}" -v j="${CRYPTO_J}" \
+    'BEGIN { n = int(g * 1e9 / s * t); if (n < 20 * j) n = 20 * j; print n }')
+  local -r out="${WORK_DIR}/crypto.json" err="${WORK_DIR}/crypto.log"
+  log "offload aes-256-gcm-encrypt ${size} bytes, J=${CRYPTO_J}, D=0, coalesced, --verify none: ${total} requests"
+  local -r before=$(cpu_ticks "${CURRENT_BACKEND_PID}")
+  local rc=0
+  timeout --foreground --kill-after=5 120 \
+    "${BIN_DIR}/frontend/offload-frontend" --instance "${CURRENT_INSTANCE}" --lcore 0 --inflight "${CRYPTO_J}" \
+    --total "${total}" --notify coalesced --op aes-256-gcm-encrypt --payload "${size}" --aad-len "${CRYPTO_AAD}" \
+    --verify none --timeout-ms 120000 --json --log-level warn </dev/null >"${out}" 2>"${err}" || rc=$?
+  local -r after=$(cpu_ticks "${CURRENT_BACKEND_PID}")
+  if ((rc != 0)) || [[ ! -s ${out} ]]; then
+    tail -n 20 "${err}" >&2
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+    printf '%s\tFAILED\t-\t-\t%s\n' "${size}" "${total}" >>"${WORK_DIR}/crypto.tsv"
+    return 0
+  fi
+  jq -r --arg be "$(awk -v t=$((after - before)) -v hz="${CLK_TCK}" 'BEGIN { printf "%.2f", t / hz }')" \
+    '[.payload_bytes, .gbytes_per_s, .cpu_s, ($be | tonumber), .jobs] | @tsv' "${out}" >>"${WORK_DIR}/crypto.tsv"
+}
+
+run_crypto() {
+  : >"${WORK_DIR}/crypto.tsv"
+  local -A perf=() speed=()
+  local size
+  for size in "${CRYPTO_SIZES[@]}"; do
+    log "reference: dpdk-test-crypto-perf, crypto_aesni_mb, ${size} bytes (CPU $(backend_cpu))"
+    perf[${size}]=$(crypto_perf_gbs "${size}" "$(awk -v s="${size}" -v t="${CELL_S}" 'BEGIN { print int(2e9 / s * t) }')")
+    log "reference: openssl speed -evp aes-256-gcm -bytes ${size} (CPU 0)"
+    speed[${size}]=$(openssl_speed_gbs "${size}" "$(awk -v t="${CELL_S}" 'BEGIN { print (t < 1) ? 1 : int(t + 0.5) }')")
+  done
+  start_backend "$(instance_name crypto)" 0
+  for size in "${CRYPTO_SIZES[@]}"; do crypto_cell "${size}" "${perf[${size}]:-}"; done
+  stop_current_backend
+
+  printf '\nAES-256-GCM encrypt (%s bytes of AAD), same run. The offload: D=0, J=%s, coalesced, --verify none;\n' \
+    "${CRYPTO_AAD}" "${CRYPTO_J}"
+  printf 'the backend on CPU %s (as dpdk-test-crypto-perf'"'"'s worker), the frontend on CPU 0 (as openssl speed).\n' \
+    "$(backend_cpu)"
+  local fmt='%-7s %12s %12s %12s %9s %14s %14s %8s %9s\n'
+  # shellcheck disable=SC2059 # the format is ours
+  printf "${fmt}" size crypto-perf openssl offload "%perf" "fe_cpu_s/GB" "openssl_s/GB" "%cpu" be_cpu_s
+  local row gbs fe_cpu be_cpu jobs pct fe_per_gb ossl_per_gb cpu_pct
+  for size in "${CRYPTO_SIZES[@]}"; do
+    row=$(awk -v s="${size}" -F'\t' '$1 == s' "${WORK_DIR}/crypto.tsv")
+    IFS=$'\t' read -r _ gbs fe_cpu be_cpu jobs <<<"${row}"
+    pct=$(awk -v o="${gbs}" -v p="${perf[${size}]:-}" 'BEGIN { if (p > 0 && o ~ /^[0-9.]+$/) printf "%.1f", 100 * o / p; else print "-" }')
+    fe_per_gb=$(awk -v c="${fe_cpu}" -v n="${jobs}" -v s="${size}" 'BEGIN { if (n > 0) printf "%.3f", c / (n * s / 1e9); else print "-" }')
+    ossl_per_gb=$(awk -v g="${speed[${size}]:-}" 'BEGIN { if (g > 0) printf "%.3f", 1 / g; else print "-" }')
+    cpu_pct=$(awk -v a="${fe_per_gb}" -v b="${ossl_per_gb}" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.1f", 100 * a / b; else print "-" }')
+    printf '%s\t%s\t%s\n' "${size}" "${pct}" "${cpu_pct}" >>"${WORK_DIR}/crypto-judged.tsv"
+    # shellcheck disable=SC2059
+    printf "${fmt}" "${size}" "${perf[${size}]:--} GB/s" "${speed[${size}]:--} GB/s" "${gbs:--} GB/s" "${pct}" \
+      "${fe_per_gb}" "${ossl_per_gb}" "${cpu_pct}" "${be_cpu:--}"
+  done
+  printf '%s\n' "fe_cpu_s/GB: the frontend's CPU seconds per GB offloaded; openssl_s/GB: one core's seconds per GB in" \
+    "process (1 / its GB/s); %cpu: their ratio, the share of a core the offload still costs the application."
+}
+
+print_crypto_targets() {
+  [[ -s ${WORK_DIR}/crypto-judged.tsv ]] || return 0
+  printf '\nTargets (issue 9):\n'
+  local -r pct_1k=$(awk -F'\t' '$1 == 1024 { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
+  local -r pct_16k=$(awk -F'\t' '$1 == 16384 { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
+  local -r cpu_16k=$(awk -F'\t' '$1 == 16384 { print $3 }' "${WORK_DIR}/crypto-judged.tsv")
+  judge "1 KiB: % of dpdk-test-crypto-perf" "${pct_1k/-/}" ">=" "${TARGET_CRYPTO_PCT_1K}" "%"
+  judge "16 KiB: % of dpdk-test-crypto-perf" "${pct_16k/-/}" ">=" "${TARGET_CRYPTO_PCT_16K}" "%"
+  judge "16 KiB: frontend CPU/byte, % of openssl's" "${cpu_16k/-/}" "<=" "${TARGET_FRONTEND_CPU_PCT}" "%"
+}
+
+# ---------------------------------------------------------------------------
 # Output
 
 print_costs() {
@@ -443,7 +572,7 @@ judge() {
 }
 
 print_targets() {
-  printf '\nTargets (issue 4):\n'
+  printf '\nTargets (issues 4 and 9):\n'
   local notify
   for notify in "${NOTIFY_MODES[@]}"; do
     judge "D=${TARGET_D} ms J=${TARGET_J} ${notify}: % of J/D" \
@@ -584,7 +713,7 @@ print_machine() {
 }
 
 main() {
-  local quick=false soak=false build=true strict=false churn_s=""
+  local quick=false soak=false build=true strict=false churn_s="" crypto_only=false
   while (($# > 0)); do
     case $1 in
       -h | --help)
@@ -593,6 +722,7 @@ main() {
         ;;
       --quick) quick=true ;;
       --soak) soak=true ;;
+      --crypto) crypto_only=true ;;
       --churn)
         churn_s=${CHURN_S_DEFAULT}
         if [[ ${2:-} =~ ^[0-9]+$ ]]; then
@@ -637,6 +767,9 @@ main() {
     run_churn "${churn_s}"
   elif [[ ${soak} == true ]]; then
     run_soak
+  elif [[ ${crypto_only} == true ]]; then
+    run_crypto
+    print_crypto_targets
   else
     log "measuring the unit costs (offload-microbench --iterations ${iterations})"
     local costs
@@ -646,7 +779,9 @@ main() {
     : >"${WORK_DIR}/results.tsv"
     run_matrix
     print_table
+    run_crypto
     print_targets
+    print_crypto_targets
   fi
 
   printf '\nLoad average after: %s; %d s in all%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" $((SECONDS - started)) \

@@ -228,11 +228,7 @@ private:
     if (opts_.total != 0 && started_ >= opts_.total) return;
     if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
     ++started_;
-    // The AAD is generated like the payload, from another owner: never the
-    // same bytes as a payload.
-    slot.begin(make_payload(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id(), slot.job_id,
-                            slot.seq + 1),
-               make_payload({}, work_.aad_len, link_.frontend_id() | 0x10000u, slot.job_id, slot.seq + 1));
+    slot.begin(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id());
     driver_.start(slot);
   }
 

@@ -55,7 +55,10 @@ struct OffloadSlot : JobSlot {
   std::string failure;
   std::vector<std::uint8_t> result_preview;
 
-  void begin(std::vector<std::uint8_t> payload_bytes, std::vector<std::uint8_t> aad_bytes);
+  // A new request of this job: its input is `message`, or `payload_bytes`
+  // of generated data (`owner`: the frontend id) stamped with the sequence
+  // number; its AAD (work->aad_len bytes) likewise.
+  void begin(std::string_view message, std::size_t payload_bytes, std::uint32_t owner);
 };
 
 // The ASYNC job function (started through JobDriver).

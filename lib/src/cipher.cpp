@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace offload {
 namespace {
@@ -66,6 +67,11 @@ std::string hex_preview(std::span<const std::uint8_t> bytes, std::size_t max_byt
   }
   if (shown < bytes.size()) out += " … (" + std::to_string(bytes.size()) + " bytes)";
   return out;
+}
+
+void stamp_payload(std::span<std::uint8_t> bytes, std::uint32_t owner, std::uint32_t job, std::uint32_t seq) noexcept {
+  const std::uint32_t words[3] = {owner, job, seq};
+  std::memcpy(bytes.data(), words, std::min(bytes.size(), sizeof words));
 }
 
 std::vector<std::uint8_t> make_payload(std::string_view message, std::size_t size, std::uint32_t owner,

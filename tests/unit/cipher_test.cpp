@@ -225,3 +225,24 @@ TEST(Operation, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace offload
+
+namespace offload {
+namespace {
+
+TEST(StampPayload, TheFirst12BytesNameOwnerJobAndSeq) {
+  auto a = make_payload("", 64, 1, 2, 0);
+  auto b = a;
+  const auto base = a;
+  stamp_payload(a, 1, 2, 3);
+  stamp_payload(b, 1, 2, 4);
+  EXPECT_NE(a, b) << "another request of the same job";
+  EXPECT_TRUE(std::equal(a.begin() + kStampBytes, a.end(), base.begin() + kStampBytes)) << "the rest is kept";
+  std::vector<std::uint8_t> tiny(5, 0xEE);
+  stamp_payload(tiny, 0x04030201, 9, 9);  // shorter than a stamp: only what fits
+  EXPECT_EQ(tiny, (std::vector<std::uint8_t>{1, 2, 3, 4, 9}));
+  std::vector<std::uint8_t> none;
+  stamp_payload(none, 1, 2, 3);
+}
+
+}  // namespace
+}  // namespace offload

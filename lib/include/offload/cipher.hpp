@@ -52,6 +52,14 @@ std::string hex_preview(std::span<const std::uint8_t> bytes, std::size_t max_byt
 // The input of one job: `message` if not empty, else `size` bytes whose
 // content depends on (owner, job, seq), so that a result delivered to the
 // wrong job cannot verify.
+// Overwrites the first (up to) 12 bytes of `bytes` with (owner, job, seq):
+// a load generator makes each job's payload once with make_payload and
+// stamps it for every request, which keeps requests distinct (a result
+// delivered to another job or request cannot verify) without generating
+// every byte again (at 16 KiB, about 50 us of CPU per request).
+void stamp_payload(std::span<std::uint8_t> bytes, std::uint32_t owner, std::uint32_t job, std::uint32_t seq) noexcept;
+inline constexpr std::size_t kStampBytes = 12;
+
 std::vector<std::uint8_t> make_payload(std::string_view message, std::size_t size, std::uint32_t owner,
                                        std::uint32_t job, std::uint32_t seq);
 
