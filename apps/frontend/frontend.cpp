@@ -131,6 +131,7 @@ public:
   }
 
   int run() {
+    use_precise_timers();  // callback mode's naps between polls
     const std::uint64_t started = monotonic_ns();
     // A fixed 60 s default timed out every job of a backend with
     // --delay-ms 60000; the backend's timing comes with the register reply.
