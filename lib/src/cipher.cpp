@@ -70,6 +70,7 @@ std::string hex_preview(std::span<const std::uint8_t> bytes, std::size_t max_byt
 }
 
 void stamp_payload(std::span<std::uint8_t> bytes, std::uint32_t owner, std::uint32_t job, std::uint32_t seq) noexcept {
+  if (bytes.empty()) return;
   const std::uint32_t words[3] = {owner, job, seq};
   std::memcpy(bytes.data(), words, std::min(bytes.size(), sizeof words));
 }

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -81,7 +82,7 @@ protected:
   }
   void fill(std::string_view hex, std::size_t offset = 0) {
     const auto bytes = from_hex(hex);
-    std::memcpy(static_cast<std::uint8_t*>(buffer_) + offset, bytes.data(), bytes.size());
+    std::copy(bytes.begin(), bytes.end(), static_cast<std::uint8_t*>(buffer_) + offset);
   }
 
   std::unique_ptr<rte_mempool, PoolFree> pool_;
