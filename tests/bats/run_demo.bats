@@ -99,10 +99,20 @@ demo_instance() {
 
 # The frontend copied any --message into its 4096-byte granted buffer; the
 # overrun crashed the backend at stop.
-@test "run-demo.sh --message of 5000 bytes exits 2 naming the 4096-byte bound, leaving nothing" {
-  run -2 --separate-stderr bounded 560 "${DEMO}" --jobs 1 --message "$(head -c 5000 /dev/zero | tr '\0' A)"
-  with_stderr assert_line 'offload-frontend: error: --message: at most 4096 bytes (got 5000)'
+@test "run-demo.sh --buffer-size 4096 --message of 5000 bytes exits 2 naming the 4096-byte bound, leaving nothing" {
+  run -2 --separate-stderr bounded 560 "${DEMO}" --jobs 1 --buffer-size 4096 --message "$(head -c 5000 /dev/zero | tr '\0' A)"
+  with_stderr assert_line --partial "offload-frontend: error: a message of 5000 bytes does not fit the backend's 4096-byte buffers"
   with_stderr assert_line --partial '[backend] [info] stopped cleanly'
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh --op aes-256-gcm-encrypt: the walkthrough with real ciphertext, each result verified with EVP" {
+  run -0 --separate-stderr bounded 560 "${DEMO}" --op aes-256-gcm-encrypt --jobs 4 --aad-len 13 --json
+  assert_json '.jobs == 4 and .ok == 4 and .failed == 0 and .op == "aes-256-gcm-encrypt"'
+  assert_equal "$(stderr_count '\] job [0-9]+: verified: ')" 4
+  with_stderr assert_line --regexp '\[backend\] \[info\] crypto device: crypto_aesni_mb'
+  with_stderr assert_line --regexp '\[backend\] \[info\] frontend 0: registered AES-256 key 0'
   demo_instance
   assert_no_leftovers "${DEMO_INSTANCE}"
 }
