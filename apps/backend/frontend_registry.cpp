@@ -314,7 +314,7 @@ void FrontendRegistry::release(FrontendSlot& slot) noexcept {
     if (old >= 0) ::close(old);
   }
   if (const int doorbell = slot.doorbell_fd.exchange(-1, std::memory_order_acq_rel); doorbell >= 0) ::close(doorbell);
-  slot.doorbell_due = false;
+  slot.unsignalled = 0;
   if (slot.pidfd >= 0) ::close(slot.pidfd);
   slot.pidfd = -1;
   slot.inflight = 0;

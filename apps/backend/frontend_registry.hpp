@@ -49,7 +49,10 @@ struct FrontendSlot {
   // Owned by the serving loop.
   int pidfd = -1;
   std::uint64_t inflight = 0;
-  bool doorbell_due = false;  // completions enqueued since the doorbell last rang
+  // Coalesced mode: completions enqueued since the doorbell last rang, and
+  // when the first of them was.
+  std::uint32_t unsignalled = 0;
+  std::uint64_t first_unsignalled_ns = 0;
 };
 
 struct BackendCounters {
