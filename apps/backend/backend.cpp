@@ -61,12 +61,15 @@ constexpr unsigned kSpinRounds = 2048;
 // Little's law's J/D.
 constexpr std::uint64_t kSpinBeforeDueNs = 150'000;
 // Coalesced mode's doorbell moderation, as a NIC moderates its interrupts:
-// the doorbell rings once kDoorbellBatch completions wait, when the
-// frontend has nothing else on the device, or kDoorbellDelayNs after the
+// the doorbell rings once half the frontend's jobs (at most kDoorbellBatch)
+// wait, as soon as no other completion is coming within kDoorbellSoonNs
+// (nothing in the cryptodev, nothing due), or kDoorbellDelayNs after the
 // first waiting completion, whichever comes first. A frontend woken per
-// completion spent more CPU on wake-ups than the crypto it offloaded.
-constexpr std::uint32_t kDoorbellBatch = 16;
-constexpr std::uint64_t kDoorbellDelayNs = 20'000;
+// completion spent more CPU on wake-ups (several microseconds each) than
+// the AES-GCM it offloaded; a device with latency D rings at once.
+constexpr std::uint32_t kDoorbellBatch = 32;
+constexpr std::uint64_t kDoorbellSoonNs = 5'000;
+constexpr std::uint64_t kDoorbellDelayNs = 100'000;
 constexpr std::uint64_t kHousekeepingNs = 1'000'000;
 constexpr std::uint64_t kFileSweepNs = 1'000'000'000;
 constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
@@ -501,9 +504,12 @@ private:
   // `all`: every waiting completion now (the backend stops).
   void ring_doorbells(std::uint64_t now, bool all) {
     if (unsignalled_slots_ == 0) return;
+    const bool more_soon = (crypto_ && crypto_->outstanding() != 0) ||
+                           (!device_.empty() && device_.next_due_ns() <= now + kDoorbellSoonNs);
     for (auto& slot : registry_.slots()) {
       if (slot.unsignalled == 0) continue;
-      if (!all && slot.unsignalled < kDoorbellBatch && slot.inflight != 0 &&
+      const std::uint32_t batch = std::clamp<std::uint32_t>(slot.max_jobs / 2, 1, kDoorbellBatch);
+      if (!all && more_soon && slot.unsignalled < batch && slot.inflight != 0 &&
           now - slot.first_unsignalled_ns < kDoorbellDelayNs)
         continue;
       slot.unsignalled = 0;

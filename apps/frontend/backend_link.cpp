@@ -142,6 +142,37 @@ std::uint16_t BackendLink::add_key(std::span<const std::uint8_t> key) {
   return reply.key_id;
 }
 
+void* BackendLink::take_grant() {
+  if (grant_cache_.empty()) {
+    constexpr unsigned kBurst = 32;
+    void* burst[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(grants_, burst, kBurst, nullptr);
+    // Reversed, so that pop_back() takes them in the order they were granted.
+    for (unsigned i = n; i > 0; --i) grant_cache_.push_back(burst[i - 1]);
+    if (n == 0) return nullptr;
+  }
+  void* object = grant_cache_.back();
+  grant_cache_.pop_back();
+  return object;
+}
+
+// Enqueues as much of `staged` on `ring` as fits, keeping the rest in order.
+static void enqueue_staged(rte_ring* ring, std::vector<void*>& staged) {
+  if (staged.empty()) return;
+  const unsigned sent =
+      rte_ring_sp_enqueue_burst(ring, staged.data(), static_cast<unsigned>(staged.size()), nullptr);
+  staged.erase(staged.begin(), staged.begin() + sent);
+}
+
+void BackendLink::flush() {
+  // Once the backend is stopping its rings are about to be freed: what is
+  // staged stays here (the backend takes everything back when it detaches
+  // this frontend, or is gone).
+  if (backend_stopping_) return;
+  enqueue_staged(returns_, staged_returns_);
+  enqueue_staged(requests_, staged_requests_);
+}
+
 bool BackendLink::backend_alive() const { return rte_eal_primary_proc_alive(nullptr) != 0; }
 
 }  // namespace offload::frontend

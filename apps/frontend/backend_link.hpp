@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "offload/protocol.hpp"
 
@@ -69,6 +70,18 @@ public:
   rte_ring* returns() const noexcept { return returns_; }
   const std::string& instance() const noexcept { return instance_; }
 
+  // Batched ring access, for the jobs of this thread. Every ring operation
+  // reads an index the backend's core writes (a cache miss across cores,
+  // a few hundred nanoseconds here); one per burst instead of one per
+  // request cut the frontend's CPU per request. take_grant() refills a
+  // local cache from the grant ring in bursts; send() and give_back() stage
+  // requests and returned objects, which flush() puts on their rings, one
+  // burst each. The event loop flushes before it waits for anything.
+  [[nodiscard]] void* take_grant();
+  void send(void* request) { staged_requests_.push_back(request); }
+  void give_back(void* request) { staged_returns_.push_back(request); }
+  void flush();
+
 private:
   std::string instance_;
   std::uint16_t frontend_id_ = 0;
@@ -82,6 +95,9 @@ private:
   rte_ring* requests_ = nullptr;
   rte_ring* completions_ = nullptr;
   rte_ring* returns_ = nullptr;
+  std::vector<void*> grant_cache_;
+  std::vector<void*> staged_requests_;
+  std::vector<void*> staged_returns_;
 };
 
 }  // namespace offload::frontend

@@ -36,7 +36,7 @@ bool take(OffloadSlot& job) {
   BackendLink& link = *job.link;
   if (link.backend_stopping()) return false;
   void* object = nullptr;
-  while (rte_ring_sc_dequeue(link.grants(), &object) != 0)
+  while ((object = link.take_grant()) == nullptr)
     if (!retry_later() || cancelled(job) || link.backend_stopping()) return false;
   job.request = static_cast<proto::Request*>(object);
   job.payload = reinterpret_cast<void*>(job.request->payload_addr);
@@ -56,12 +56,9 @@ AwaitResult await_status(OffloadSlot& job) {
 
 // Hands the request object (and its payload) back to the backend.
 void give_back(OffloadSlot& job) {
-  // Once the backend is stopping its rings are about to be freed.
-  if (job.request != nullptr && !job.link->backend_stopping() &&
-      rte_ring_sp_enqueue(job.link->returns(), job.request) != 0)
-    // Cannot happen (the ring holds all the frontend may hold); if it did,
-    // the backend still takes the object back when this frontend goes.
-    spdlog::error("job {}: the return ring is full: request buffer kept until this frontend detaches", job.job_id);
+  // Staged; the event loop puts it on the return ring (BackendLink::flush),
+  // which holds all this frontend may hold.
+  if (job.request != nullptr && !job.link->backend_stopping()) job.link->give_back(job.request);
   job.payload = nullptr;
   job.request = nullptr;
 }
@@ -224,9 +221,9 @@ int offload_job_main(void* args) {
   if (job.inject_fault != nullptr && !job.inject_fault->empty() && job.job_id == 0 && job.seq == 1)
     to_enqueue = corrupt(r, *job.inject_fault);
 
-  // A full ring is backpressure, not an error: retry on the next loop turn.
-  while (rte_ring_sp_enqueue(link.requests(), to_enqueue) != 0)
-    if (!retry_later() || cancelled(job)) return fail(job, "cancelled while the request ring was full");
+  // Staged: the event loop sends the staged requests in one burst before it
+  // waits (a full ring keeps them staged until it has room: backpressure).
+  link.send(to_enqueue);
   job.on_backend = true;
   if (job.notify == proto::NotifyMode::EventFd)
     spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until the backend signals eventfd {}",

@@ -5,9 +5,21 @@
 namespace offload {
 
 GrantLedger::GrantLedger(std::vector<std::uint64_t> request_objects, std::uint16_t owners)
-    : objects_(std::move(request_objects)), entries_(objects_.size()), held_(owners, 0) {}
+    : objects_(std::move(request_objects)), entries_(objects_.size()), held_(owners, 0) {
+  if (objects_.size() < 2 || objects_[1] <= objects_[0]) return;
+  const std::uint64_t stride = objects_[1] - objects_[0];
+  for (std::size_t i = 1; i < objects_.size(); ++i)
+    if (objects_[i] - objects_[i - 1] != stride) return;
+  stride_ = stride;
+}
 
 std::optional<std::uint32_t> GrantLedger::index_of(std::uint64_t address) const noexcept {
+  if (stride_ != 0) {
+    const std::uint64_t offset = address - objects_.front();  // wraps below the first: too large
+    const std::uint64_t index = offset / stride_;
+    if (offset % stride_ != 0 || index >= objects_.size()) return std::nullopt;
+    return static_cast<std::uint32_t>(index);
+  }
   const auto it = std::lower_bound(objects_.begin(), objects_.end(), address);
   if (it == objects_.end() || *it != address) return std::nullopt;
   return static_cast<std::uint32_t>(it - objects_.begin());

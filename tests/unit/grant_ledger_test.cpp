@@ -27,6 +27,24 @@ TEST(GrantLedger, IndexOfAcceptsExactlyThePoolObjects) {
   EXPECT_EQ(ledger.index_of(0x1100), std::nullopt);
 }
 
+// Objects in two pieces (a mempool populated in chunks): the lookup falls
+// back to a search and stays exact.
+TEST(GrantLedger, IndexOfWithoutOneStride) {
+  const GrantLedger ledger({0x1000, 0x1040, 0x9000, 0x9040}, 2);
+  EXPECT_EQ(ledger.index_of(0x1040), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(ledger.index_of(0x9000), std::optional<std::uint32_t>(2));
+  EXPECT_EQ(ledger.index_of(0x1080), std::nullopt);  // where the stride would put a third
+  EXPECT_EQ(ledger.index_of(0x9080), std::nullopt);
+}
+
+TEST(GrantLedger, IndexOfFarOutsideThePool) {
+  const GrantLedger ledger = make_ledger();
+  EXPECT_EQ(ledger.index_of(0), std::nullopt);
+  EXPECT_EQ(ledger.index_of(UINT64_MAX), std::nullopt);
+  EXPECT_EQ(ledger.index_of(0x1000 + 64ULL * 4), std::nullopt);  // one past the last
+  EXPECT_EQ(ledger.index_of(0x1000 - 64ULL * 1000), std::nullopt);  // below: wraps, too large
+}
+
 TEST(GrantLedger, GrantCountsWhatEachOwnerHolds) {
   GrantLedger ledger = make_ledger();
   EXPECT_TRUE(ledger.grant(0, kA, kGen, 1000));

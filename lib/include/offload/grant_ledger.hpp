@@ -85,6 +85,11 @@ private:
   void release(std::uint32_t index) noexcept;
 
   std::vector<std::uint64_t> objects_;
+  // When the objects lie at one stride from the first (a mempool populated
+  // in one piece), an address's index is arithmetic; else a binary search.
+  // The backend looks up every ring entry: the search was a tenth of its
+  // time at a million requests a second.
+  std::uint64_t stride_ = 0;
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> held_;
   std::uint64_t granted_total_ = 0;
