@@ -25,14 +25,16 @@ std::uint64_t SingleWriterHistogram::bucket_value(std::size_t bucket) noexcept {
 
 void SingleWriterHistogram::record(std::uint64_t ns) noexcept {
   // One writer: a plain load and store, not a locked read-modify-write.
+  if (ns < min_ns_.load(std::memory_order_relaxed)) min_ns_.store(ns, std::memory_order_relaxed);
   if (ns > max_ns_.load(std::memory_order_relaxed)) max_ns_.store(ns, std::memory_order_relaxed);
   auto& bucket = buckets_[bucket_of(ns)];
-  // Release: a reader that counts this value also sees the max it raised.
+  // Release: a reader that counts this value also sees the min and max it moved.
   bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void SingleWriterHistogram::reset() noexcept {
   for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+  min_ns_.store(UINT64_MAX, std::memory_order_relaxed);
   max_ns_.store(0, std::memory_order_relaxed);
 }
 
@@ -46,13 +48,14 @@ SingleWriterHistogram::Percentiles SingleWriterHistogram::percentiles() const no
     out.count += seen[b];
   }
   if (out.count == 0) return out;
+  out.min_ns = min_ns_.load(std::memory_order_relaxed);
   out.max_ns = max_ns_.load(std::memory_order_relaxed);
   const auto at = [&](double q) {
     const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(out.count))));
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
       cumulative += seen[b];
-      if (cumulative >= rank) return std::min(bucket_value(b), out.max_ns);
+      if (cumulative >= rank) return std::clamp(bucket_value(b), out.min_ns, out.max_ns);
     }
     return out.max_ns;
   };

@@ -7,9 +7,11 @@
 // path); a reader sums what it sees, so its percentiles are those of the
 // requests counted in that one pass, never of a count read apart from them.
 //
-// Log-linear like LatencyHistogram (run_summary.hpp), with 16 sub-buckets per
-// power of two rather than 64 (relative error under 1/32), so that a copy for
-// each of the backend's frontend slots stays small (about 5 KB).
+// Log-linear like LatencyHistogram (run_summary.hpp): 32 sub-buckets per
+// power of two (relative error under 1/64), about 9 KB, for each of the
+// backend's frontend slots. A percentile is its bucket's middle, kept within
+// the smallest and largest values recorded, so that a device with a fixed
+// latency is reported at exactly that latency.
 
 #include <array>
 #include <atomic>
@@ -21,7 +23,7 @@ namespace offload {
 class SingleWriterHistogram {
 public:
   // Values from 2^kTopBit ns (about 18 minutes) up are counted in the last bucket.
-  static constexpr unsigned kSubBits = 4;
+  static constexpr unsigned kSubBits = 5;
   static constexpr unsigned kTopBit = 40;
   static constexpr std::size_t kBuckets = std::size_t{kTopBit - kSubBits + 1} << kSubBits;
 
@@ -37,6 +39,7 @@ public:
     std::uint64_t count = 0;  // values counted in the pass that computed the rest
     std::uint64_t p50_ns = 0;
     std::uint64_t p99_ns = 0;
+    std::uint64_t min_ns = 0;
     std::uint64_t max_ns = 0;
   };
   // Any thread, at any time. All 0 when nothing was recorded.
@@ -49,6 +52,7 @@ public:
 
 private:
   std::array<std::atomic<std::uint64_t>, kBuckets> buckets_{};
+  std::atomic<std::uint64_t> min_ns_{UINT64_MAX};
   std::atomic<std::uint64_t> max_ns_{0};
 };
 
