@@ -230,3 +230,18 @@ file_has_lines() {
   reap_tracked 10 "${fe_timeout_pid}" || fail "the frontend did not stop"
   assert_no_leftovers "${INSTANCE}"
 }
+
+@test "a client that sends commands and reads no reply holds up the backend's stop 2 s at most: exit 0, nothing left" {
+  start_backend "${INSTANCE}" --delay-ms 1
+  start_bounded jammer 30 "${TELEMETRY_CLIENT}" --no-reading 20 "$(telemetry_socket)" /
+  local -r jammer_pid=${STARTED_PID}
+  wait_until 10 file_has_lines "${BATS_TEST_TMPDIR}/jammer.out" 1 || fail "the client never filled its socket"
+
+  local -r started=$(now_us)
+  stop_backend
+  local -r elapsed_us=$(($(now_us) - started))
+  ((elapsed_us < 4000000)) || fail "the stop took ${elapsed_us} us"
+  assert_backend_logged 'DPDK telemetry still serves a client 1000 ms into the stop'
+  stop_pid "${jammer_pid}" jammer
+  assert_no_leftovers "${INSTANCE}"
+}

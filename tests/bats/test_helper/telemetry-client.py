@@ -10,9 +10,12 @@ bytes unchanged, one message each, printing each reply on one line.
 
 Usage: telemetry-client.py SOCKET COMMAND...
        telemetry-client.py --for SECONDS [--pause SECONDS] SOCKET COMMAND...
+       telemetry-client.py --no-reading SECONDS SOCKET COMMAND
 The second form repeats the commands on a fresh connection each round until
 the first SECONDS have passed, pausing between rounds (default 0): a client
-that keeps reading while the backend works.
+that keeps reading while the backend works. The third sends COMMAND again
+and again without reading a reply, until the socket's buffers are full, then
+holds the connection for SECONDS: a client that jams a telemetry thread.
 
 Exit codes: 0 every command was answered, 1 a connection or reply failed
 (the reason on stderr), 2 bad usage.
@@ -42,7 +45,30 @@ def one_round(path, commands):
             print(reply.decode("utf-8", "replace"), flush=True)
 
 
+def jam(path, command, hold_s):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as sock:
+        sock.connect(path)
+        sock.recv(1024)
+        sock.settimeout(1.0)
+        sent = 0
+        try:
+            while True:
+                sock.send(os.fsencode(command))
+                sent += 1
+        except socket.timeout:
+            pass
+        print(f"sent {sent} without reading; holding the connection", flush=True)
+        time.sleep(hold_s)
+
+
 def main(argv):
+    if len(argv) == 4 and argv[0] == "--no-reading":
+        try:
+            jam(argv[2], argv[3], float(argv[1]))
+        except OSError as e:
+            print(f"telemetry-client: {argv[2]}: {e}", file=sys.stderr)
+            return 1
+        return 0
     duration = None
     pause = 0.0
     while len(argv) >= 2 and argv[0] in ("--for", "--pause"):
