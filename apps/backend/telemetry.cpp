@@ -67,7 +67,8 @@ int reply_not_serving(rte_tel_data* d) {
 }
 
 // None of the commands takes parameters: a command given some gets DPDK's
-// error reply ({"<command>": null}), as DPDK's own commands do.
+// error reply ({"<command>": null}) rather than an answer to another
+// question ("/offload/frontends,3" does not get every frontend back).
 bool has_params(const char* params) { return params != nullptr && *params != '\0'; }
 
 void add_u64(rte_tel_data* d, const char* name, std::uint64_t value) { rte_tel_data_add_dict_u64(d, name, value); }
