@@ -11,8 +11,9 @@ source "${SCRIPT_DIR}/lib/common.sh"
 readonly PRESET=release
 readonly TARGETS=(offload-backend offload-frontend offload-threadsim offload-microbench)
 
-# The matrix: jobs in flight, device latency (ms), notification modes.
-readonly JS=(1 16 256)
+# The matrix: jobs in flight (--inflight changes them), device latency (ms),
+# notification modes.
+readonly JS_DEFAULT=(1 16 256)
 readonly DS=(0 0.1 2)
 readonly NOTIFY_MODES=(eventfd callback coalesced)
 
@@ -79,12 +80,25 @@ SOAK_FRONTEND_PID=""
 CURRENT_BACKEND_PID=""
 CURRENT_INSTANCE=""
 CELL_S=${CELL_S_DEFAULT}
+JS=("${JS_DEFAULT[@]}")
+# --plot: where the plots go (empty: no plots).
+PLOT_DIR=""
+readonly PLOT_DIR_DEFAULT=build/bench-plots
+# GB/s against message size, the hook for when the device is real: whatever
+# measures throughput per message size (the AES-GCM rows: the offload, and the
+# references such as OpenSSL's EVP or dpdk-test-crypto-perf) appends rows
+#   series<TAB>message_bytes<TAB>gbytes_per_s
+# to this file in WORK_DIR; --plot then also draws bandwidth.png from it
+# (scripts/plot-bench.sh --bandwidth). run_crypto writes it.
+readonly BANDWIDTH_TSV_NAME=bandwidth.tsv
 FAILED_RUNS=0
 CLK_TCK=100
+LOAD_BEFORE=""
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [--quick] [--crypto] [--soak] [--churn [SECONDS]] [--no-build] [--strict] [--help]
+Usage: ${SCRIPT_NAME} [--quick] [--crypto] [--inflight LIST] [--plot [DIR]] [--soak] [--churn [SECONDS]]
+                [--no-build] [--strict] [--help]
 
 The benchmark of issue 4. It builds the ${PRESET} preset (incrementally), makes
 sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
@@ -112,6 +126,20 @@ Progress and logs go to stderr.
   --quick      about 0.3 s of load per cell (well under a minute in all) instead of
                about ${CELL_S_DEFAULT} s; fewer microbenchmark iterations
   --crypto     only 3 (and its targets)
+  --inflight LIST
+               the J values, comma-separated (default $(
+    IFS=,
+    echo "${JS_DEFAULT[*]}"
+  )), e.g. 1,4,16,64,256 for smoother
+               plots; J=${TARGET_J} is always run at D=${TARGET_D} ms. Targets whose J is not run say
+               "no result"
+  --plot [DIR] after the table, draw it with gnuplot (scripts/plot-bench.sh) into DIR
+               (default ${PLOT_DIR_DEFAULT}): throughput.png (jobs/s against J for each D,
+               beside J/D, one panel per mode), latency.png (p50/p99/p999 against J),
+               and the table they come from, bench-results.tsv. Installs gnuplot-nox
+               first if it is missing (scripts/install-deps.sh --with-plot, as root).
+               Once the bench measures GB/s per message size (a real crypto device),
+               bandwidth.png too. Not with --soak or --churn
   --soak       instead of 1-4: run ${SOAK_TOTAL} requests (${SOAK_NOTIFY}, J=${SOAK_J}, D=0) and
                sample the VmRSS of the frontend and the backend at the start (1 s
                in), middle and end; memory is called flat if neither grew by more
@@ -481,6 +509,11 @@ run_crypto() {
     ossl_per_gb=$(awk -v g="${speed[${size}]:-}" 'BEGIN { if (g > 0) printf "%.3f", 1 / g; else print "-" }')
     cpu_pct=$(awk -v a="${fe_per_gb}" -v b="${ossl_per_gb}" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.1f", 100 * a / b; else print "-" }')
     printf '%s\t%s\t%s\n' "${size}" "${pct}" "${cpu_pct}" >>"${WORK_DIR}/crypto-judged.tsv"
+    {
+      [[ -z ${perf[${size}]:-} ]] || printf 'dpdk-test-crypto-perf (reference)\t%s\t%s\n' "${size}" "${perf[${size}]}"
+      [[ -z ${speed[${size}]:-} ]] || printf 'openssl speed, in process (reference)\t%s\t%s\n' "${size}" "${speed[${size}]}"
+      [[ ! ${gbs} =~ ^[0-9.]+$ ]] || printf 'offload J=%s coalesced\t%s\t%s\n' "${CRYPTO_J}" "${size}" "${gbs}"
+    } >>"${WORK_DIR}/${BANDWIDTH_TSV_NAME}"
     # shellcheck disable=SC2059
     printf "${fmt}" "${size}" "${perf[${size}]:--} GB/s" "${speed[${size}]:--} GB/s" "${gbs:--} GB/s" "${pct}" \
       "${fe_per_gb}" "${ossl_per_gb}" "${cpu_pct}" "${be_cpu:--}"
@@ -583,6 +616,32 @@ print_targets() {
   printf '  %-44s %14s %-8s (reported, no target)\n' "D=0 J=256 callback: throughput" \
     "$(lookup frontend-callback 256 0 rate)" "jobs/s"
   judge "J=1 D=0 eventfd: p50 latency" "$(lookup frontend-eventfd 1 0 p50)" "<=" "${TARGET_P50_US}" "us"
+}
+
+# write_plots COMMAND_LINE: the table, headed by how it was measured, and
+# its plots (scripts/plot-bench.sh) into PLOT_DIR.
+write_plots() {
+  local -r command_line=$1 day=$(date -u '+%Y-%m-%d %H:%M UTC')
+  mkdir -p "${PLOT_DIR}"
+  local -r table=${PLOT_DIR}/bench-results.tsv
+  {
+    printf '# %s: %s, %s CPU(s), load average before %s\n' "${command_line}" "${day}" "$(nproc)" "${LOAD_BEFORE}"
+    printf '# mode\tJ\tD_ms\trequests\tjobs_per_s\tpct_ideal\tp50_us\tp99_us\tp999_us\tcpu_s\tbe_cpu_s\tok\tfailed\n'
+    cat "${WORK_DIR}/results.tsv"
+  } >"${table}"
+  local -a plot_args=(--results "${table}" --out "${PLOT_DIR}" --title "${command_line//\"/} (${day}, $(nproc) CPUs, load ${LOAD_BEFORE%% *})")
+  if [[ -s ${WORK_DIR}/${BANDWIDTH_TSV_NAME} ]]; then
+    cp "${WORK_DIR}/${BANDWIDTH_TSV_NAME}" "${PLOT_DIR}/bench-bandwidth.tsv"
+    plot_args+=(--bandwidth "${PLOT_DIR}/bench-bandwidth.tsv")
+  fi
+  if ! "${SCRIPT_DIR}/plot-bench.sh" "${plot_args[@]}"; then
+    log "plotting failed (its error is above); the table is in ${table}"
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+    return 0
+  fi
+  local -a pngs=("${PLOT_DIR}"/*.png)
+  printf '\nPlots (scripts/plot-bench.sh, from %s):\n' "${table}"
+  printf '  %s\n' "${pngs[@]}"
 }
 
 # ---------------------------------------------------------------------------
@@ -704,7 +763,8 @@ print_machine() {
   printf 'Machine: %s CPU(s), %s; kernel %s; Debian %s\n' "$(nproc)" "${model:-unknown CPU}" "$(uname -r)" \
     "$(cat /etc/debian_version 2>/dev/null || echo '?')"
   local -r load=$(cut -d' ' -f1 /proc/loadavg)
-  printf 'Load average before: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+  printf 'Load average before: %s\n' "${LOAD_BEFORE}"
   if awk -v l="${load}" -v max="${QUIET_LOAD}" 'BEGIN { exit !(l > max) }'; then
     printf 'WARNING: the machine is not idle (load average %s > %s): the figures below are not representative\n' \
       "${load}" "${QUIET_LOAD}"
@@ -713,6 +773,7 @@ print_machine() {
 }
 
 main() {
+  local -r command_line="${SCRIPT_NAME}${*:+ $*}"
   local quick=false soak=false build=true strict=false churn_s="" crypto_only=false
   while (($# > 0)); do
     case $1 in
@@ -731,12 +792,34 @@ main() {
         fi
         ((churn_s >= 1)) || usage_error "--churn: '${churn_s}' is not a whole number of seconds >= 1"
         ;;
+      --inflight)
+        [[ ${2:-} =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+          usage_error "--inflight: '${2:-}' is not a comma-separated list of whole numbers >= 1"
+        IFS=, read -r -a JS <<<"$2"
+        local j
+        for j in "${JS[@]}"; do
+          ((j <= 1024)) || usage_error "--inflight: ${j} is more than a frontend's 1024 jobs"
+        done
+        shift
+        ;;
+      --plot)
+        # Relative to the repository root (where the script runs) by default,
+        # to the caller's directory when given.
+        PLOT_DIR=$(repo_root)/${PLOT_DIR_DEFAULT}
+        if [[ -n ${2:-} && ${2} != -* ]]; then
+          PLOT_DIR=$(realpath -m -- "$2")
+          shift
+        fi
+        ;;
       --no-build) build=false ;;
       --strict) strict=true ;;
       *) usage_error "unexpected argument: $1" ;;
     esac
     shift
   done
+  if [[ -n ${PLOT_DIR} && (-n ${churn_s} || ${soak} == true) ]]; then
+    usage_error "--plot draws the J x D table: not with --soak or --churn"
+  fi
   local iterations=${MICROBENCH_ITERATIONS_DEFAULT}
   if [[ ${quick} == true ]]; then
     CELL_S=${CELL_S_QUICK}
@@ -753,6 +836,10 @@ main() {
   BIN_DIR="$(repo_root)/build/${PRESET}/apps"
   CLK_TCK=$(getconf CLK_TCK)
 
+  if [[ -n ${PLOT_DIR} ]] && ! command -v gnuplot >/dev/null; then
+    log "--plot: gnuplot is missing: installing it (scripts/install-deps.sh --with-plot)"
+    "${SCRIPT_DIR}/install-deps.sh" --with-plot
+  fi
   [[ ${build} == false ]] || build_if_needed
   local target
   for target in backend frontend threadsim microbench; do
@@ -782,6 +869,7 @@ main() {
     run_crypto
     print_targets
     print_crypto_targets
+    [[ -z ${PLOT_DIR} ]] || write_plots "${command_line}"
   fi
 
   printf '\nLoad average after: %s; %d s in all%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" $((SECONDS - started)) \

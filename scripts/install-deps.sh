@@ -7,7 +7,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "${SCRIPT_DIR}/lib/common.sh"
 
-readonly PACKAGES=(
+PACKAGES=(
   # toolchain and build
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries the code links
@@ -20,13 +20,17 @@ readonly PACKAGES=(
   # what the scripts and tests call: pgrep/sysctl, mount/findmnt, modprobe
   procps util-linux kmod
 )
+# Only with --with-plot (bench.sh --plot asks for it): nothing else draws.
+readonly PLOT_PACKAGES=(gnuplot-nox)
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [--help]
+Usage: ${SCRIPT_NAME} [--with-plot] [--help]
 
 Installs whichever of these Debian packages are missing (checked with dpkg-query):
   ${PACKAGES[*]}
+
+  --with-plot   also ${PLOT_PACKAGES[*]}, which scripts/bench.sh --plot draws with
 
 Runs 'apt-get update' once and one 'apt-get install', and only when something is
 missing; prints what it installs. Without root it prints the command to run instead.
@@ -52,9 +56,12 @@ main() {
         usage
         return 0
         ;;
+      --with-plot) PACKAGES+=("${PLOT_PACKAGES[@]}") ;;
       *) usage_error "unexpected argument: $1" ;;
     esac
+    shift
   done
+  readonly PACKAGES
 
   command -v dpkg-query >/dev/null || die "${EXIT_ENVIRONMENT}" "dpkg-query not found: this script is for Debian 12"
 

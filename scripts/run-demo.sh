@@ -74,6 +74,8 @@ Examples:
   ${SCRIPT_NAME} --op aes-256-gcm-decrypt --jobs 8 --corrupt-tag-job 3   (job 3: 'auth failed')
   ${SCRIPT_NAME} --jobs 64 --delay-ms 200 --json
   ${SCRIPT_NAME} --inflight 64 --total 20000 --notify coalesced --delay-ms 0.05
+  ${SCRIPT_NAME} --inflight 64 --duration 60 --delay-ms 2   (long enough to watch with
+                                 dpdk-telemetry.py -f demo-<pid> from another terminal)
   ${SCRIPT_NAME} threadsim --jobs 5 --fail-job 2
   ${SCRIPT_NAME} threadsim --help          (offload-threadsim's own flags)
 
@@ -403,6 +405,12 @@ demo_two_process() {
     "its job's eventfd is written. (--op not / xor: seed 000's transforms, applied here.)" \
     "Ready = its ready file names its pid (polled, at most ${READY_TIMEOUT_S} s)."
   start_backend "${backend_args[@]}"
+  section "watch it live, from another terminal (optional)" \
+    "The backend serves DPDK telemetry on its instance, for DPDK's own client (dpdk-dev):" \
+    "  dpdk-telemetry.py -f ${INSTANCE}       (dpdk-telemetry.py -l lists the instances)" \
+    "then type /offload/stats, /offload/frontends or /offload/device (DPDK's own: /, /eal/params," \
+    "/mempool/list ...), quit to leave. This run may end before you get there: a longer one is" \
+    "  ${SCRIPT_NAME} --inflight 64 --duration 60 --delay-ms 2"
 
   step "offload-frontend, the DPDK secondary — OpenSSL ASYNC jobs (seeds 004, 002/003)" \
     "It attaches to the backend's shared memory by the same --instance, then registers over" \

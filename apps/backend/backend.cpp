@@ -30,6 +30,7 @@
 
 #include "buffer_grants.hpp"
 #include "crypto_device.hpp"
+#include "device_description.hpp"
 #include "frontend_registry.hpp"
 #include "memory_guard.hpp"
 #include "offload/cipher.hpp"
@@ -43,6 +44,7 @@
 #include "offload/stop_signals.hpp"
 #include "offload/unique_fd.hpp"
 #include "offload/watchdog.hpp"
+#include "telemetry.hpp"
 
 namespace offload::backend {
 namespace {
@@ -164,8 +166,15 @@ public:
     }
   }
 
-  // The crypto device's description, or "none".
-  std::string crypto_description() const { return crypto_ ? crypto_->description() : std::string(kNoCryptoDevice); }
+  // The device as telemetry's /offload/device reports it.
+  DeviceDescription description() const {
+    DeviceDescription d = describe_device(opts_);
+    if (crypto_) {
+      d.crypto_device = crypto_->description();
+      d.crypto_capabilities = crypto_->capabilities();
+    }
+    return d;
+  }
 
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -282,7 +291,7 @@ private:
   bool exchange_buffers(std::uint16_t id, FrontendSlot& slot) {
     const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
     const auto returned = buffers_.take_returns(id, generation, slot.returns);
-    if (returned.refused != 0) counters_.rejected.fetch_add(returned.refused, std::memory_order_relaxed);
+    if (returned.refused != 0) count_rejected(slot, returned.refused);
     const unsigned granted = buffers_.top_up(id, generation, quotas_[id], slot.grants);
     return returned.taken + returned.refused + granted != 0;
   }
@@ -324,7 +333,7 @@ private:
     const auto index = buffers_.index_of(object);
     if (!index) {
       // Not ours to touch: nothing in it can be trusted, not even its job id.
-      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      count_rejected(slot);
       spdlog::warn("frontend {}: dropped a ring entry that is not a request buffer ({})", id, object);
       return std::nullopt;
     }
@@ -334,11 +343,11 @@ private:
       case GrantLedger::Verdict::Ok: break;
       case GrantLedger::Verdict::NotGranted:
         // Another frontend's, or in the pool: not to be touched either.
-        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+        count_rejected(slot);
         spdlog::warn("frontend {}: dropped a request buffer that is not granted to it ({})", id, object);
         return std::nullopt;
       case GrantLedger::Verdict::OnDevice:
-        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+        count_rejected(slot);
         spdlog::warn("frontend {}: dropped a request it sent again while the device holds it ({})", id, object);
         return std::nullopt;
     }
@@ -425,7 +434,7 @@ private:
   }
 
   void reject(FrontendSlot& slot, const InFlight& f, const proto::Request& copy, const char* why) {
-    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    count_rejected(slot);
     spdlog::warn("frontend {} job {}: rejected request: {}", f.frontend_id, copy.job_id, why);
     if (copy.job_id >= slot.max_jobs || copy.generation != f.generation) return;  // no job of this frontend to tell
     proto::status_ref(buffers_.request(f.index))
@@ -454,6 +463,7 @@ private:
     // Release: the frontend that reads Ok (acquire) sees the payload written.
     proto::status_ref(r).store(static_cast<std::int32_t>(status), std::memory_order_release);
     notify(slot, f);
+    slot.stats.record_served(r.complete_ns - r.device_start_ns);
     const auto served = counters_.served.fetch_add(1, std::memory_order_relaxed);
     spdlog::log(served < kNarrated ? spdlog::level::info : spdlog::level::debug,
                 "frontend {} job {}: served request seq {} ({} bytes, {}{}) after {:.3f} ms on the device; "
@@ -461,6 +471,13 @@ private:
                 f.frontend_id, f.job_id, r.seq, f.payload_len, operation_name(operation_of(f.op)),
                 status == proto::Status::Ok ? "" : fmt::format(", {}", proto::status_name(status)),
                 static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6, proto::notify_mode_name(slot.notify));
+  }
+
+  // Counted for the backend (--stats) and for the frontend that sent them
+  // (telemetry's /offload/frontends).
+  void count_rejected(FrontendSlot& slot, std::uint64_t n = 1) {
+    counters_.rejected.fetch_add(n, std::memory_order_relaxed);
+    slot.stats.record_rejected(n);
   }
 
   void drop(FrontendSlot& slot, const InFlight& f) {
@@ -534,6 +551,7 @@ private:
         continue;
       }
       if (state != SlotState::Active) continue;
+      slot.stats.publish_occupancy(buffers_.held(id), slot.inflight);
       if (slot.pidfd < 0) {
         slot.pidfd = open_pidfd(slot.pid);
         if (slot.pidfd < 0) {
@@ -739,12 +757,14 @@ int run(const BackendOptions& opts) {
       Backend backend(opts, registry, stop_signals);
       // From here on the instance's memory is fixed (memory_guard.hpp says why).
       const MemoryGuard memory_guard;
+      // Destroyed before the backend: no telemetry command reads it once it is freed.
+      const BackendTelemetry telemetry(registry, backend.description(), opts.instance);
       write_ready_file(opts.instance);
       spdlog::info("ready: instance '{}', pid {}, lcore {}; device latency {}, {} engine(s), queue depth {}, pool {} x {} "
-                   "bytes; crypto device {}. Start a frontend with: offload-frontend --instance {}",
+                   "bytes; crypto device {}. Start a frontend with: offload-frontend --instance {}; {}",
                    opts.instance, ::getpid(), opts.lcore, opts.delay.describe(),
                    opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines), opts.queue_depth,
-                   opts.pool_size, opts.buffer_bytes, opts.crypto_dev, opts.instance);
+                   opts.pool_size, opts.buffer_bytes, opts.crypto_dev, opts.instance, telemetry.how_to_connect());
       backend.serve();
       // Freeing shared memory takes DPDK's memory lock, which a frontend
       // killed during its own DPDK start-up can leave held for good (DPDK

@@ -67,6 +67,9 @@ public:
   }
   bool finish(std::uint32_t index, std::uint32_t ticket) noexcept { return ledger_.finish(index, ticket); }
 
+  // Objects `owner` holds: granted and not yet given back.
+  std::uint32_t held(std::uint16_t owner) const noexcept { return ledger_.held(owner); }
+
   // Everything `owner` holds back into the pools. Returns the count.
   std::uint32_t reclaim(std::uint16_t owner);
 

@@ -110,6 +110,7 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     slot.pid = parsed.value.pid;
     slot.max_jobs = parsed.value.max_jobs;
     slot.notify = parsed.value.notify;
+    slot.stats.begin(slot.pid, slot.max_jobs, slot.notify);
     // Nothing else touches a Registering slot; an fd a dead frontend's late
     // message left behind is closed here rather than leaked.
     for (auto& fd : slot.job_fds)
@@ -213,20 +214,8 @@ int on_stats(const rte_mp_msg* msg, const void* peer) {
                                    static_cast<std::size_t>(msg->num_fds));
   close_received_fds(msg);
   proto::StatsReply out{};
+  if (parsed.status == proto::MpStatus::Ok) out = g_installed.registry->stats();
   out.status = static_cast<std::int32_t>(parsed.status);
-  if (parsed.status == proto::MpStatus::Ok) {
-    const Installed& in = g_installed;
-    out.frontends = in.registry->active_count();
-    out.payload_pool_size = in.payload_pool->size;
-    out.payload_pool_available = rte_mempool_avail_count(in.payload_pool);
-    out.request_pool_size = in.request_pool->size;
-    out.request_pool_available = rte_mempool_avail_count(in.request_pool);
-    out.inflight = in.counters->inflight.load(std::memory_order_relaxed);
-    out.served = in.counters->served.load(std::memory_order_relaxed);
-    out.rejected = in.counters->rejected.load(std::memory_order_relaxed);
-    out.uptime_ms = (monotonic_ns() - in.started_ns) / 1'000'000;
-    out.crypto_sessions = in.counters->crypto_sessions.load(std::memory_order_relaxed);
-  }
   reply(msg, peer, out);
   return 0;
 }
@@ -328,6 +317,23 @@ void FrontendRegistry::release(FrontendSlot& slot) noexcept {
   // recognised and dropped rather than signalled to a stranger.
   slot.generation.fetch_add(1, std::memory_order_relaxed);
   slot.state.store(SlotState::Free, std::memory_order_release);
+}
+
+proto::StatsReply FrontendRegistry::stats() const noexcept {
+  const Installed& in = g_installed;
+  proto::StatsReply out{};
+  out.status = static_cast<std::int32_t>(proto::MpStatus::Ok);
+  out.frontends = active_count();
+  out.payload_pool_size = in.payload_pool->size;
+  out.payload_pool_available = rte_mempool_avail_count(in.payload_pool);
+  out.request_pool_size = in.request_pool->size;
+  out.request_pool_available = rte_mempool_avail_count(in.request_pool);
+  out.inflight = in.counters->inflight.load(std::memory_order_relaxed);
+  out.served = in.counters->served.load(std::memory_order_relaxed);
+  out.rejected = in.counters->rejected.load(std::memory_order_relaxed);
+  out.crypto_sessions = in.counters->crypto_sessions.load(std::memory_order_relaxed);
+  out.uptime_ms = (monotonic_ns() - in.started_ns) / 1'000'000;
+  return out;
 }
 
 std::uint32_t FrontendRegistry::active_count() const noexcept {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "frontend_stats.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::backend {
@@ -53,6 +54,8 @@ struct FrontendSlot {
   // when the first of them was.
   std::uint32_t unsignalled = 0;
   std::uint64_t first_unsignalled_ns = 0;
+  // For DPDK telemetry (/offload/frontends): other threads read it.
+  FrontendStats stats;
 };
 
 struct BackendCounters {
@@ -67,6 +70,7 @@ public:
   FrontendRegistry();
 
   FrontendSlot& slot(std::uint16_t id) noexcept { return slots_[id]; }
+  const FrontendSlot& slot(std::uint16_t id) const noexcept { return slots_[id]; }
   std::array<FrontendSlot, proto::kMaxFrontends>& slots() noexcept { return slots_; }
 
   // Registers the rte_mp actions (only one registry may be installed).
@@ -93,6 +97,11 @@ public:
 
   // Serving loop: closes the slot's fds and makes it Free again.
   void release(FrontendSlot& slot) noexcept;
+
+  // The backend's counters and pool levels: the reply to --stats (ofl_stats)
+  // and DPDK telemetry's /offload/stats, so both report the same numbers.
+  // Any thread, while installed.
+  proto::StatsReply stats() const noexcept;
 
   std::uint32_t active_count() const noexcept;
   // Slots not Free: registering, active or closing.

@@ -19,6 +19,7 @@
 
 #include "offload/exit_codes.hpp"
 #include "offload/dpdk/instance.hpp"
+#include "offload/dpdk/telemetry_shutdown.hpp"
 #include "offload/watchdog.hpp"
 
 namespace offload::dpdk {
@@ -41,7 +42,6 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
       program,
       "--file-prefix=" + config.instance,
       config.role == ProcessRole::Primary ? "--proc-type=primary" : "--proc-type=secondary",
-      "--no-telemetry",  // no telemetry socket to leave behind
       "-l",
       std::to_string(config.lcore),
       "--log-level=" + config.eal_log_level,
@@ -56,6 +56,14 @@ std::vector<std::string> build_eal_args(const std::string& program, const EalCon
   // refuses, harmlessly. That false alarm is silenced; a frontend never
   // uses a cryptodev, so nothing real is hidden.
   if (config.role == ProcessRole::Secondary) args.emplace_back("--log-level=lib.cryptodev:critical");
+  // The primary (the backend) serves the instance's DPDK telemetry socket,
+  // /var/run/dpdk/<instance>/dpdk_telemetry.v2. DPDK 22.11 starts telemetry
+  // in a primary only; said explicitly for secondaries all the same, so that
+  // the frontends coming and going never add sockets to the instance.
+  if (config.role == ProcessRole::Secondary) args.emplace_back("--no-telemetry");
+  // DPDK announces at every start, as a warning, that it opens no legacy
+  // (v1) telemetry socket: nothing here uses v1. Its errors still show.
+  if (config.role == ProcessRole::Primary) args.emplace_back("--log-level=lib.telemetry:error");
 #if defined(__SANITIZE_ADDRESS__)
   // DPDK's default base address (4 GiB) lies in ASan's shadow gap, so an
   // ASan primary maps its memory wherever the kernel puts it, and a
@@ -183,6 +191,10 @@ auto bounded_step(const char* what, const std::string& instance, std::chrono::mi
   return step();
 }
 
+// A client's telemetry thread ends within microseconds of its socket being
+// shut down, unless it is stuck writing to a client that reads nothing.
+constexpr std::chrono::milliseconds kTelemetryStopBound{1000};
+
 long long elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
 }
@@ -190,7 +202,7 @@ long long elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 EalSession::EalSession(const std::string& program, const EalConfig& config)
-    : instance_(config.instance), cleanup_bound_(config.cleanup_bound) {
+    : instance_(config.instance), role_(config.role), cleanup_bound_(config.cleanup_bound) {
   refuse_reserved_eal_args(config.extra_args);
   if (config.role == ProcessRole::Secondary) refuse_secondary_incompatible_eal_args(config.extra_args);
   // EAL logs to stdout by default; stdout is for results here.
@@ -223,6 +235,9 @@ EalSession::EalSession(const std::string& program, const EalConfig& config)
 }
 
 EalSession::~EalSession() {
+  // Before the clean-up unmaps what DPDK's telemetry commands read.
+  if (role_ == ProcessRole::Primary && !shut_down_telemetry(telemetry_socket_path(instance_), kTelemetryStopBound))
+    spdlog::warn("DPDK telemetry still serves a client {} ms into the stop", kTelemetryStopBound.count());
   const auto started = std::chrono::steady_clock::now();
   bounded_step("DPDK clean-up", instance_, cleanup_bound_, [] { return rte_eal_cleanup(); });
   spdlog::info("DPDK clean-up took {} ms", elapsed_ms(started));

@@ -225,10 +225,12 @@ print_tracked_logs() {
   done <"$1"
 }
 
-# unique_instance: a name for a DPDK instance (--instance) that no other test
-# or concurrent bats run uses; teardown removes what it leaves behind.
+# unique_instance [PREFIX]: a name for a DPDK instance (--instance) that no
+# other test or concurrent bats run uses, PREFIX-... (default bats-...), e.g.
+# so that a suite's hugepage files are recognisable; teardown removes what it
+# leaves behind.
 unique_instance() {
-  local -r instance=bats-$$-${BATS_TEST_NUMBER:-0}-${RANDOM}
+  local -r instance=${1:-bats}-$$-${BATS_TEST_NUMBER:-0}-${RANDOM}
   # Called as $(unique_instance), in a subshell: the list is a file for that reason.
   register_instance "${instance}"
   echo "${instance}"

@@ -48,7 +48,8 @@ void refuse_reserved_eal_args(const std::vector<std::string>& extra_args);
 void refuse_secondary_incompatible_eal_args(const std::vector<std::string>& extra_args);
 
 // rte_eal_init on construction, rte_eal_cleanup on destruction; each within
-// its bound. rte_eal_init's output goes to stderr (DPDK prints its usage on
+// its bound. A primary's DPDK telemetry is shut down before its clean-up
+// (telemetry_shutdown.hpp says why). rte_eal_init's output goes to stderr (DPDK prints its usage on
 // stdout, which is for results). Throws UsageError for a reserved argument
 // or arguments DPDK rejects, EnvironmentError for any other failure.
 class EalSession {
@@ -60,6 +61,7 @@ public:
 
 private:
   std::string instance_;
+  ProcessRole role_;
   std::chrono::milliseconds cleanup_bound_;
 };
 

@@ -1,0 +1,88 @@
+#pragma once
+// What the backend tells DPDK telemetry (/offload/frontends) about one
+// attached frontend; one per FrontendSlot. DPDK's telemetry threads read it
+// at any moment while other threads write it, so every field is an atomic,
+// and each has one writer at a time:
+//   - begin(): the register action, while the slot is Registering (the
+//     serving loop leaves such a slot alone);
+//   - everything else: the serving loop, while the slot is Active.
+// The serving loop's updates are a relaxed load and store (it is the only
+// writer then), never a locked instruction on the request path.
+
+#include <atomic>
+#include <cstdint>
+
+#include "offload/protocol.hpp"
+#include "offload/single_writer_histogram.hpp"
+
+namespace offload::backend {
+
+class FrontendStats {
+public:
+  // A new registration: its identity, every counter back to zero.
+  void begin(int pid, std::uint32_t jobs, proto::NotifyMode notify) noexcept {
+    pid_.store(pid, std::memory_order_relaxed);
+    jobs_.store(jobs, std::memory_order_relaxed);
+    notify_.store(notify, std::memory_order_relaxed);
+    served_.store(0, std::memory_order_relaxed);
+    rejected_.store(0, std::memory_order_relaxed);
+    held_buffers_.store(0, std::memory_order_relaxed);
+    in_flight_.store(0, std::memory_order_relaxed);
+    device_time_.reset();
+  }
+
+  // A request served: `device_ns` from its start on the device to its completion.
+  void record_served(std::uint64_t device_ns) noexcept {
+    add(served_, 1);
+    device_time_.record(device_ns);
+  }
+  void record_rejected(std::uint64_t n) noexcept { add(rejected_, n); }
+  // What the frontend holds and has on the device, published by the serving
+  // loop once per housekeeping period (the ledger and the loop's own count
+  // are not for other threads to read).
+  void publish_occupancy(std::uint32_t held_buffers, std::uint64_t in_flight) noexcept {
+    held_buffers_.store(held_buffers, std::memory_order_relaxed);
+    in_flight_.store(in_flight, std::memory_order_relaxed);
+  }
+
+  struct Snapshot {
+    int pid = 0;
+    std::uint32_t jobs = 0;
+    proto::NotifyMode notify = proto::NotifyMode::EventFd;
+    std::uint64_t served = 0;
+    std::uint64_t rejected = 0;
+    std::uint32_t held_buffers = 0;
+    std::uint64_t in_flight = 0;
+    SingleWriterHistogram::Percentiles device_time;
+  };
+  // Any thread. The fields are read one by one: requests served meanwhile
+  // may be in the percentiles but not yet in `served`.
+  [[nodiscard]] Snapshot snapshot() const noexcept {
+    Snapshot s;
+    s.pid = pid_.load(std::memory_order_relaxed);
+    s.jobs = jobs_.load(std::memory_order_relaxed);
+    s.notify = notify_.load(std::memory_order_relaxed);
+    s.served = served_.load(std::memory_order_relaxed);
+    s.rejected = rejected_.load(std::memory_order_relaxed);
+    s.held_buffers = held_buffers_.load(std::memory_order_relaxed);
+    s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    s.device_time = device_time_.percentiles();
+    return s;
+  }
+
+private:
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  std::atomic<int> pid_{0};
+  std::atomic<std::uint32_t> jobs_{0};
+  std::atomic<proto::NotifyMode> notify_{proto::NotifyMode::EventFd};
+  std::atomic<std::uint64_t> served_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint32_t> held_buffers_{0};
+  std::atomic<std::uint64_t> in_flight_{0};
+  SingleWriterHistogram device_time_;
+};
+
+}  // namespace offload::backend

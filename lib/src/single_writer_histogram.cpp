@@ -1,0 +1,67 @@
+#include "offload/single_writer_histogram.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace offload {
+
+std::size_t SingleWriterHistogram::bucket_of(std::uint64_t ns) noexcept {
+  if (ns < (1ULL << kSubBits)) return static_cast<std::size_t>(ns);
+  if (ns >= (1ULL << kTopBit)) return kBuckets - 1;
+  const unsigned msb = 63u - static_cast<unsigned>(std::countl_zero(ns));
+  const unsigned shift = msb - kSubBits;
+  const std::uint64_t sub = (ns >> shift) & ((1ULL << kSubBits) - 1);
+  return static_cast<std::size_t>(((shift + 1) << kSubBits) + sub);
+}
+
+std::uint64_t SingleWriterHistogram::bucket_value(std::size_t bucket) noexcept {
+  if (bucket < (1ULL << kSubBits)) return bucket;
+  const std::size_t shift = (bucket >> kSubBits) - 1;
+  const std::uint64_t sub = bucket & ((1ULL << kSubBits) - 1);
+  const std::uint64_t low = ((1ULL << kSubBits) | sub) << shift;
+  return low + ((1ULL << shift) >> 1);
+}
+
+void SingleWriterHistogram::record(std::uint64_t ns) noexcept {
+  // One writer: a plain load and store, not a locked read-modify-write.
+  if (ns < min_ns_.load(std::memory_order_relaxed)) min_ns_.store(ns, std::memory_order_relaxed);
+  if (ns > max_ns_.load(std::memory_order_relaxed)) max_ns_.store(ns, std::memory_order_relaxed);
+  auto& bucket = buckets_[bucket_of(ns)];
+  // Release: a reader that counts this value also sees the min and max it moved.
+  bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void SingleWriterHistogram::reset() noexcept {
+  for (auto& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+  min_ns_.store(UINT64_MAX, std::memory_order_relaxed);
+  max_ns_.store(0, std::memory_order_relaxed);
+}
+
+SingleWriterHistogram::Percentiles SingleWriterHistogram::percentiles() const noexcept {
+  // One pass over the buckets: the counts it saw are the population, so the
+  // percentiles agree with `count` however the writer moves on meanwhile.
+  std::array<std::uint64_t, kBuckets> seen{};
+  Percentiles out;
+  for (std::size_t b = 0; b < kBuckets; ++b) {
+    seen[b] = buckets_[b].load(std::memory_order_acquire);
+    out.count += seen[b];
+  }
+  if (out.count == 0) return out;
+  out.min_ns = min_ns_.load(std::memory_order_relaxed);
+  out.max_ns = max_ns_.load(std::memory_order_relaxed);
+  const auto at = [&](double q) {
+    const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(out.count))));
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      cumulative += seen[b];
+      if (cumulative >= rank) return std::clamp(bucket_value(b), out.min_ns, out.max_ns);
+    }
+    return out.max_ns;
+  };
+  out.p50_ns = at(0.50);
+  out.p99_ns = at(0.99);
+  return out;
+}
+
+}  // namespace offload
