@@ -29,7 +29,7 @@ namespace {
 // Past this many jobs the per-job walkthrough lines drop to debug level, so
 // a 65536-job run stays readable (the summary still counts every job).
 constexpr std::uint32_t kNarratedJobs = 32;
-constexpr Transform kTransform = Transform::Xor0xAA;
+constexpr Operation kOperation = Operation::Xor0xAA;
 
 spdlog::level::level_enum narration(std::uint32_t job_id) {
   return job_id < kNarratedJobs ? spdlog::level::info : spdlog::level::debug;
@@ -78,7 +78,15 @@ int job_main(void* args) {
   }
   const bool inject_error = slot.opts->fail_job && *slot.opts->fail_job == slot.job_id;
   slot.submitted_ns = monotonic_ns();
-  slot.device->submit(DeviceRequest{slot.job_id, kTransform, slot.input, slot.output, inject_error, &slot.status, fd});
+  DeviceRequest request;
+  request.job_id = slot.job_id;
+  request.op = kOperation;
+  request.input = slot.input;
+  request.output = slot.output;
+  request.inject_error = inject_error;
+  request.status = &slot.status;
+  request.notify_fd = fd;
+  slot.device->submit(request);
   spdlog::log(level, "job {}: submitted {} bytes to the device; its ASYNC_WAIT_CTX holds wait fd {}; pausing", slot.job_id,
               slot.input.size(), fd);
 
@@ -98,7 +106,7 @@ int job_main(void* args) {
     slot.failure = "the device reported an error for this request";
     return 0;
   }
-  if (!verify_transform(kTransform, slot.input, slot.output)) {
+  if (!verify_transform(transform_of(kOperation), slot.input, slot.output)) {
     slot.failure = "verification failed: decrypting the result does not give the input back";
     return 0;
   }
