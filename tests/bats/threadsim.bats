@@ -113,7 +113,7 @@ assert_usage_error() {
   assert_usage_error "--inflight: '-1' is not an integer in 0\.\.65536$" --inflight=-1
   assert_usage_error "--fail-job: '1.5' is not an integer in 0\.\.65535$" --fail-job 1.5
   assert_usage_error "--timeout-ms: 'soon' is not an integer in 0\.\.86400000$" --timeout-ms soon
-  assert_usage_error "--payload: '0' is not an integer in 1\.\.1048576$" --payload 0
+  assert_usage_error "--payload: '1048577' is not an integer in 0\.\.1048576$" --payload 1048577
   assert_usage_error "--seed: 'abc' is not an integer in 0\.\.18446744073709551615$" --seed abc
 }
 
