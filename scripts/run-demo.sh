@@ -77,6 +77,7 @@ Examples:
   ${SCRIPT_NAME} --inflight 64 --duration 60 --delay-ms 2   (long enough to watch with
                                  dpdk-telemetry.py -f demo-<pid> from another terminal)
   ${SCRIPT_NAME} threadsim --jobs 5 --fail-job 2
+  ${SCRIPT_NAME} threadsim --op aes-256-gcm-encrypt --aad-len 13 --payload 4096
   ${SCRIPT_NAME} threadsim --help          (offload-threadsim's own flags)
 
 Exits with the program's exit code (two-process: the frontend's): 0 every job
@@ -168,7 +169,9 @@ demo_threadsim() {
     "" \
     "Try: --jobs 64 --delay-ms 200 (about 0.2 s, not 64 x 0.2 s), --fail-job 2," \
     "     --timeout-ms 300 --delay-ms 5000, --spurious-resumes (a resume with nothing" \
-    "     signalled: the job pauses again, as seed 000's job does on EAGAIN)."
+    "     signalled: the job pauses again, as seed 000's job does on EAGAIN)," \
+    "     --op aes-256-gcm-encrypt|aes-256-gcm-decrypt --aad-len 13 (real AES-256-GCM in the" \
+    "     device threads, checked with OpenSSL EVP in the job's thread), --corrupt-tag-job 1."
   run_program "$(repo_root)/build/${PRESET}/apps/threadsim/offload-threadsim" "$@"
 }
 

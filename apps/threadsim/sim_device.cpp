@@ -75,11 +75,7 @@ void SimDevice::serve(unsigned thread_index) {
 }
 
 void SimDevice::complete(const DeviceRequest& request) {
-  DeviceStatus status = DeviceStatus::Error;
-  if (!request.inject_error && request.input.size() == request.output.size() && !request.input.empty()) {
-    apply_transform(request.transform, request.input, request.output);
-    status = DeviceStatus::Done;
-  }
+  const DeviceStatus status = execute(request);
   // The release store publishes the output to the job; the eventfd write is
   // the device's last touch of the request, so the job may free everything
   // as soon as it has read the signal.

@@ -2,32 +2,19 @@
 // The pthread "accelerator" of seed 000: a pool of device threads serving a
 // timer queue. Submitting never blocks and never starts a thread; each
 // request completes at arrival + its sampled latency (later if every engine
-// is busy), so requests overlap like on a pipelined device.
+// is busy), so requests overlap like on a pipelined device. What a request
+// asks for, and how the device does it: device_request.hpp.
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <span>
 #include <thread>
 #include <vector>
 
-#include "offload/cipher.hpp"
+#include "device_request.hpp"
 #include "offload/device_model.hpp"
 
 namespace offload::threadsim {
-
-enum class DeviceStatus : int { Pending = 0, Done = 1, Error = 2 };
-
-struct DeviceRequest {
-  std::uint32_t job_id = 0;
-  Transform transform = Transform::Xor0xAA;
-  std::span<const std::uint8_t> input;
-  std::span<std::uint8_t> output;
-  bool inject_error = false;              // --fail-job: the device reports an error
-  std::atomic<DeviceStatus>* status = nullptr;  // written (release) before notify_fd
-  int notify_fd = -1;                     // eventfd signalled last; the device keeps no reference after
-};
 
 class SimDevice {
 public:

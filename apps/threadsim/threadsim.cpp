@@ -10,9 +10,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "job_request.hpp"
+#include "offload/aes_gcm.hpp"
 #include "offload/async_wait.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
@@ -29,7 +32,6 @@ namespace {
 // Past this many jobs the per-job walkthrough lines drop to debug level, so
 // a 65536-job run stays readable (the summary still counts every job).
 constexpr std::uint32_t kNarratedJobs = 32;
-constexpr Transform kTransform = Transform::Xor0xAA;
 
 spdlog::level::level_enum narration(std::uint32_t job_id) {
   return job_id < kNarratedJobs ? spdlog::level::info : spdlog::level::debug;
@@ -42,8 +44,7 @@ struct SimSlot : JobSlot {
   const ThreadsimOptions* opts = nullptr;
 
   // The job currently in the slot.
-  std::vector<std::uint8_t> input;
-  std::vector<std::uint8_t> output;
+  JobRequest request;
   std::atomic<DeviceStatus> status{DeviceStatus::Pending};
   std::uint64_t submitted_ns = 0;
   std::uint64_t spurious_resumes = 0;
@@ -53,9 +54,6 @@ struct SimSlot : JobSlot {
 
   void begin(std::uint32_t id) {
     job_id = id;
-    const auto& p = opts->payload;
-    input = make_payload(p.message, p.payload_bytes, 0, id, 0);
-    output.assign(input.size(), 0);
     status.store(DeviceStatus::Pending, std::memory_order_relaxed);
     cancel.store(false, std::memory_order_relaxed);
     submitted_ns = 0;
@@ -76,11 +74,18 @@ int job_main(void* args) {
     slot.failure = fmt::format("cannot create its wait eventfd: {}", std::strerror(errno));
     return 0;
   }
-  const bool inject_error = slot.opts->fail_job && *slot.opts->fail_job == slot.job_id;
+  if (std::string error = slot.request.prepare(slot.job_id); !error.empty()) {
+    slot.failure = std::move(error);
+    return 0;
+  }
+  DeviceRequest request = slot.request.device_request();
+  request.inject_error = slot.opts->fail_job && *slot.opts->fail_job == slot.job_id;
+  request.status = &slot.status;
+  request.notify_fd = fd;
   slot.submitted_ns = monotonic_ns();
-  slot.device->submit(DeviceRequest{slot.job_id, kTransform, slot.input, slot.output, inject_error, &slot.status, fd});
-  spdlog::log(level, "job {}: submitted {} bytes to the device; its ASYNC_WAIT_CTX holds wait fd {}; pausing", slot.job_id,
-              slot.input.size(), fd);
+  slot.device->submit(request);
+  spdlog::log(level, "job {}: submitted {} bytes to the device ({}); its ASYNC_WAIT_CTX holds wait fd {}; pausing",
+              slot.job_id, slot.request.device_bytes(), operation_name(slot.opts->op), fd);
 
   switch (await_eventfd(fd, &slot.cancel, &slot.spurious_resumes)) {
     case AwaitResult::Signalled: break;
@@ -94,15 +99,8 @@ int job_main(void* args) {
   }
   spdlog::log(level, "job {}: resumed: the device signalled fd {}", slot.job_id, fd);
 
-  if (slot.status.load(std::memory_order_acquire) != DeviceStatus::Done) {
-    slot.failure = "the device reported an error for this request";
-    return 0;
-  }
-  if (!verify_transform(kTransform, slot.input, slot.output)) {
-    slot.failure = "verification failed: decrypting the result does not give the input back";
-    return 0;
-  }
-  return 1;
+  slot.failure = slot.request.check(slot.status.load(std::memory_order_acquire));
+  return slot.failure.empty() ? 1 : 0;
 }
 
 std::uint64_t default_timeout_ms(const ThreadsimOptions& o) {
@@ -111,7 +109,8 @@ std::uint64_t default_timeout_ms(const ThreadsimOptions& o) {
 
 class Simulation {
 public:
-  explicit Simulation(const ThreadsimOptions& opts)
+  // `run_key`: the AES-GCM ops' key and IV prefix (null for xor and not).
+  Simulation(const ThreadsimOptions& opts, const GcmRunKey* run_key)
       : opts_(opts),
         pool_(opts.inflight, std::min<std::size_t>(opts.inflight, 64)),
         device_(opts.device_threads, opts.engines, opts.delay, opts.delay_dist.seed),
@@ -120,9 +119,11 @@ public:
     for (auto& slot : slots_) {
       slot.device = &device_;
       slot.opts = &opts_;
+      slot.request = JobRequest(opts_, run_key);
     }
     if (opts.spurious_resumes) driver_.set_on_pause([this](JobSlot& slot) { resume_spuriously(static_cast<SimSlot&>(slot)); });
     summary_.program = "threadsim";
+    summary_.op = operation_name(opts.op);
     summary_.inflight = opts.inflight;
     summary_.jobs = opts.common.jobs;
   }
@@ -180,8 +181,7 @@ private:
     if (slot.submitted_ns != 0) summary_.latency.record(monotonic_ns() - slot.submitted_ns);
     if (slot.ret == 1) {
       ++summary_.ok;
-      spdlog::log(narration(slot.job_id), "job {}: done, verified: {} -> {}", slot.job_id, hex_preview(slot.input),
-                  hex_preview(slot.output));
+      spdlog::log(narration(slot.job_id), "job {}: done, verified: {}", slot.job_id, slot.request.describe());
     } else {
       ++summary_.failed;
       spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
@@ -216,10 +216,18 @@ private:
 int run(const ThreadsimOptions& opts) {
   setup_logging("threadsim", opts.common.log_level);
   ensure_fd_limit(static_cast<std::size_t>(opts.inflight) + 64);
-  spdlog::info("{} job(s), {} in flight; device: {} thread(s), {} engine(s), latency {}; {}", opts.common.jobs,
+  spdlog::info("{} job(s), {} in flight; device: {} thread(s), {} engine(s), latency {}, op {}; {}", opts.common.jobs,
                opts.inflight, opts.device_threads, opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines),
-               opts.delay.describe(), OpenSSL_version(OPENSSL_VERSION));
-  Simulation simulation(opts);
+               opts.delay.describe(), operation_name(opts.op), OpenSSL_version(OPENSSL_VERSION));
+  std::optional<GcmRunKey> run_key;
+  if (is_aead(opts.op)) {
+    run_key = make_gcm_run_key(opts.key);
+    spdlog::info("AES-256-GCM: key {}, {} byte(s) of AAD per job, each job's IV {} + its id (4 bytes)",
+                 opts.key ? "from --key" : "random for this run", opts.aad_len, to_hex(run_key->iv_prefix));
+    // A random key is this run's secret: shown only when asked for.
+    if (!opts.key) spdlog::debug("AES-256-GCM: this run's random key: {}", to_hex(run_key->key));
+  }
+  Simulation simulation(opts, run_key ? &*run_key : nullptr);
   return simulation.run();
 }
 

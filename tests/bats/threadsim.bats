@@ -49,6 +49,8 @@ assert_usage_error() {
     with_stderr assert_line --regexp "\] job ${i}: done, verified: "
   done
   assert_equal "$(stderr_count '\] job [0-9]+: done, verified: ')" "${jobs}"
+  # The seeds' XOR 0xAA stays the default operation.
+  with_stderr assert_line --regexp ', op xor; OpenSSL '
   # stderr carries only log lines; stdout only the result.
   assert_equal "$(stderr_count -v "${LOG_LINE}")" 0
   refute_output --partial '[threadsim]'
@@ -114,6 +116,8 @@ assert_usage_error() {
   assert_usage_error "--fail-job: '1.5' is not an integer in 0\.\.65535$" --fail-job 1.5
   assert_usage_error "--timeout-ms: 'soon' is not an integer in 0\.\.86400000$" --timeout-ms soon
   assert_usage_error "--payload: '0' is not an integer in 1\.\.1048576$" --payload 0
+  assert_usage_error "--aad-len: '65' is not an integer in 0\.\.64$" --op aes-256-gcm-encrypt --aad-len 65
+  assert_usage_error "--corrupt-tag-job: 'x' is not an integer in 0\.\.65535$" --op aes-256-gcm-decrypt --corrupt-tag-job x
   assert_usage_error "--seed: 'abc' is not an integer in 0\.\.18446744073709551615$" --seed abc
 }
 
@@ -140,13 +144,15 @@ assert_usage_error() {
   run -0 --separate-stderr bounded 10 "${THREADSIM}" --help
 
   local flag
-  for flag in --jobs --delay-ms --fail-job --timeout-ms; do
+  for flag in --jobs --delay-ms --fail-job --timeout-ms --op --key --aad-len --corrupt-tag-job; do
     assert_line --regexp "^ +(-[a-zA-Z],)?${flag}( |$)"
   done
   # Ranges as a user writes them, not CLI11's 0.000000 - 60000.000000.
   assert_line --regexp '^ +--delay-ms FLOAT:0\.\.60000='
   refute_output --partial '0.000000'
   assert_output --partial '70 an internal error'
+  assert_line --regexp '^ +--op OP:xor\|not\|aes-256-gcm-encrypt\|aes-256-gcm-decrypt=xor$'
+  assert_line --regexp '^ +--key HEX +AES-GCM: the AES-256 key, 64 hex digits'
   with_stderr assert_output ''
 }
 
@@ -224,4 +230,159 @@ assert_usage_error() {
 
   assert_summary 8 8 0
   with_stderr assert_line --regexp '^==[0-9]+== ERROR SUMMARY: 0 errors from 0 contexts'
+}
+
+@test "valgrind memcheck: AES-GCM encrypt and decrypt (with a failing tag): no errors, no definite leaks" {
+  local op
+  for op in aes-256-gcm-encrypt aes-256-gcm-decrypt; do
+    run -1 --separate-stderr bounded 300 valgrind --error-exitcode=99 --leak-check=full \
+      --errors-for-leak-kinds=definite "${THREADSIM}" --op "${op}" --jobs 4 --delay-ms 10 --payload 100 \
+      --aad-len 13 --corrupt-tag-job 1
+
+    assert_summary 4 3 1
+    with_stderr assert_line --regexp '^==[0-9]+== ERROR SUMMARY: 0 errors from 0 contexts'
+  done
+}
+
+# ---------------------------------------------------------------------------
+# AES-256-GCM on the device threads (issue 9): every result is verified in
+# the job's own thread with OpenSSL EVP, independently of the device.
+
+readonly GCM_OPS=(aes-256-gcm-encrypt aes-256-gcm-decrypt)
+
+# assert_gcm_verifies OP JOBS ARGS...: a run of JOBS jobs of --op OP (and
+# ARGS) exits 0 with every job verified.
+assert_gcm_verifies() {
+  local -r op=$1 jobs=$2
+  shift 2
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --op "${op}" --jobs "${jobs}" --delay-ms 1 --json "$@"
+  assert_json ".jobs == ${jobs} and .ok == ${jobs} and .failed == 0 and .pending == 0"
+  assert_equal "$(stderr_count '\] job [0-9]+: done, verified: ')" "${jobs}"
+}
+
+# verified_results: what follows "done, verified: " in each job line of the
+# last run's stderr ("<input> -> <output> (tag ...)"), one a line.
+verified_results() {
+  sed -nE 's/.*\] job [0-9]+: done, verified: //p' <<<"${stderr-}"
+}
+
+# The sizes of issue 9: empty (--message '': GCM spec test case 13), around
+# one AES block, a page, a TLS record (16 KiB + 16) and threadsim's maximum
+# (1 MiB).
+@test "AES-GCM encrypt and decrypt verify at 0, 1, 15, 16, 17, 4096, 16400 bytes and the 1 MiB maximum" {
+  local op size
+  for op in "${GCM_OPS[@]}"; do
+    assert_gcm_verifies "${op}" 4 --message ''
+    assert_json ".op == \"${op}\""
+    with_stderr assert_line --regexp '\] job 3: done, verified: \(0 bytes\).* -> \(0 bytes\)'
+    for size in 1 15 16 17 4096 16400; do
+      assert_gcm_verifies "${op}" 4 --payload "${size}"
+    done
+    assert_gcm_verifies "${op}" 2 --payload 1048576
+    with_stderr assert_line --regexp '\] job 1: done, verified: .*\(1048576 bytes\).* -> .*\(1048576 bytes\)'
+  done
+  assert_gcm_verifies aes-256-gcm-encrypt 1 --message ''
+  with_stderr assert_line --regexp '\] job 0: done, verified: \(0 bytes\) -> \(0 bytes\) \(tag [0-9a-f]{32}\)$'
+}
+
+@test "AES-GCM encrypt and decrypt verify with AAD of 0, 5, 13, 32 and 64 bytes" {
+  local op aad
+  for op in "${GCM_OPS[@]}"; do
+    for aad in 0 5 13 32 64; do
+      assert_gcm_verifies "${op}" 4 --payload 17 --aad-len "${aad}"
+      with_stderr assert_line --regexp "AES-256-GCM: key random for this run, ${aad} byte\(s\) of AAD per job"
+    done
+  done
+}
+
+@test "AES-GCM --corrupt-tag-job 2 of 5: that job alone fails with 'auth failed', the others verify, exit 1" {
+  local op
+  for op in "${GCM_OPS[@]}"; do
+    run -1 --separate-stderr bounded 60 "${THREADSIM}" --op "${op}" --jobs 5 --corrupt-tag-job 2 --delay-ms 10 \
+      --aad-len 13 --json
+
+    assert_json '.jobs == 5 and .ok == 4 and .failed == 1 and .pending == 0'
+    # Decrypt: the device reports the status; encrypt: the job's own check finds it.
+    if [[ ${op} == aes-256-gcm-decrypt ]]; then
+      with_stderr assert_line --regexp '\[error\] job 2: FAILED: auth failed: the device found that the tag does not'
+    else
+      with_stderr assert_line --regexp "\[error\] job 2: FAILED: auth failed: the device's ciphertext and tag do not"
+    fi
+    assert_equal "$(stderr_count 'FAILED')" 1
+    assert_equal "$(stderr_count '\] job [0-9]+: done, verified: ')" 4
+    with_stderr refute_line --regexp '\] job 2: done'
+  done
+}
+
+@test "AES-GCM with --fail-job and --corrupt-tag-job on other jobs: two failures, each its own, exit 1" {
+  run -1 --separate-stderr bounded 60 "${THREADSIM}" --op aes-256-gcm-decrypt --jobs 6 --fail-job 1 \
+    --corrupt-tag-job 4 --delay-ms 5 --json
+
+  assert_json '.jobs == 6 and .ok == 4 and .failed == 2'
+  with_stderr assert_line --regexp '\[error\] job 1: FAILED: the device reported an error'
+  with_stderr assert_line --regexp '\[error\] job 4: FAILED: auth failed: '
+}
+
+@test "AES-GCM: each job has its own IV (the same message, 4 ciphertexts), and so has each run under one --key" {
+  local -r key=feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --op aes-256-gcm-encrypt --jobs 4 --delay-ms 1 --key "${key}"
+  assert_summary 4 4 0
+  with_stderr assert_line --partial 'AES-256-GCM: key from --key'
+  # "ASYNC-OK" (the default --message) in every job; ciphertext and tag differ.
+  local first
+  first=$(verified_results)
+  assert_equal "$(sort -u <<<"${first}" | wc -l)" 4
+  assert_equal "$(grep -c '^41 53 59 4e 43 2d 4f 4b -> ' <<<"${first}")" 4
+
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --op aes-256-gcm-encrypt --jobs 4 --delay-ms 1 --key "${key}"
+  local second
+  second=$(verified_results)
+  assert_equal "$(sort -u <<<"${first}"$'\n'"${second}" | wc -l)" 8
+}
+
+@test "AES-GCM: a random key is shown at debug level only; a --key never" {
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --op aes-256-gcm-decrypt --jobs 2 --delay-ms 1
+  with_stderr refute_line --partial 'random key:'
+
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --op aes-256-gcm-decrypt --jobs 2 --delay-ms 1 --log-level debug
+  with_stderr assert_line --regexp "\[debug\] AES-256-GCM: this run's random key: [0-9a-f]{64}$"
+
+  local -r key=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  run -0 --separate-stderr bounded 60 "${THREADSIM}" --op aes-256-gcm-encrypt --jobs 2 --delay-ms 1 --log-level debug \
+    --key "${key}"
+  with_stderr refute_output --partial "${key}"
+}
+
+@test "bad AES-GCM flags: --key of the wrong length or not hex, an unknown --op (exit 2, one clear line)" {
+  assert_usage_error "--key: expected 64 hex digits \(a 32-byte AES-256 key\), got 6 characters$" \
+    --op aes-256-gcm-encrypt --key abcdef
+  local -r not_hex=feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f946730830g
+  assert_usage_error "--key: expected 64 hex digits \(a 32-byte AES-256 key\): character 64 is not a hex digit$" \
+    --op aes-256-gcm-decrypt --key "${not_hex}"
+  # The refused text may be a real key with a typo: it is not echoed.
+  with_stderr refute_output --partial "${not_hex}"
+  assert_usage_error "--key: expected 64 hex digits .*got 66 characters$" \
+    --op aes-256-gcm-decrypt --key "${not_hex%g}000"
+  assert_usage_error "--op: 'aes-128-gcm' is not an operation: xor, not, aes-256-gcm-encrypt or aes-256-gcm-decrypt$" \
+    --op aes-128-gcm
+  assert_usage_error "--op: 'XOR' is not an operation" --op XOR
+}
+
+@test "bad AES-GCM flags: --key, --aad-len and --corrupt-tag-job need an AES-GCM --op; an empty --message too" {
+  local -r key=feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308
+  local -r only_gcm='applies only to --op aes-256-gcm-encrypt or aes-256-gcm-decrypt'
+  assert_usage_error "--key: ${only_gcm} \(this run's --op is xor\)$" --key "${key}"
+  assert_usage_error "--aad-len: ${only_gcm} \(this run's --op is not\)$" --op not --aad-len 5
+  assert_usage_error "--corrupt-tag-job: applies only to --op aes-256-gcm" --corrupt-tag-job 0
+  assert_usage_error "--message: an empty message is only for --op aes-256-gcm-encrypt or aes-256-gcm-decrypt" \
+    --message ''
+  assert_usage_error "--payload: '0' is not an integer in 1\.\.1048576$" --op aes-256-gcm-encrypt --payload 0
+  assert_usage_error "--corrupt-tag-job: job 9 does not exist: jobs are 0\.\.2$" \
+    --op aes-256-gcm-decrypt --corrupt-tag-job 9 --jobs 3
+}
+
+@test "--json with a bad --key: one JSON line on stdout with the error and exit code 2" {
+  run -2 --separate-stderr bounded 10 "${THREADSIM}" --json --op aes-256-gcm-encrypt --key 00
+  assert_equal "${#lines[@]}" 1
+  assert_json '.program == "threadsim" and .exit_code == 2 and (.error | startswith("--key: expected 64 hex digits"))'
 }
