@@ -354,7 +354,15 @@ private:
     // One copy, validated and then used: the frontend may rewrite the shared
     // object at any time.
     proto::Request r{};
-    std::memcpy(&r, object, sizeof r);
+    std::memcpy(&r, object, proto::kRequestHeadBytes);
+    if (proto::is_aead(r.op)) {
+      std::memcpy(reinterpret_cast<std::uint8_t*>(&r) + proto::kRequestHeadBytes,
+                  static_cast<const std::uint8_t*>(object) + proto::kRequestHeadBytes,
+                  offsetof(proto::Request, aad) - proto::kRequestHeadBytes);
+      // The AAD's length is checked by validate_request below; the copy is bounded either way.
+      std::memcpy(r.aad, static_cast<const proto::Request*>(object)->aad,
+                  std::min<std::size_t>(r.aad_len, proto::kMaxAadBytes));
+    }
     const proto::RequestCheck check{id, generation, slot.max_jobs, opts_.buffer_bytes, buffers_.payload_buffers()};
     const char* why = proto::validate_request(r, check);
     if (why == nullptr && r.payload_addr != buffers_.granted_payload(*index))

@@ -83,7 +83,8 @@ unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std
       continue;
     }
     proto::Request& r = request(*index);
-    std::memset(&r, 0, sizeof r);
+    // The head only (protocol.hpp): AES-GCM requests write the rest.
+    std::memset(&r, 0, proto::kRequestHeadBytes);
     r.version = proto::kVersion;
     r.frontend_id = owner;
     r.generation = generation;

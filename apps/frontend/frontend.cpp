@@ -116,6 +116,11 @@ public:
       }
     }
     if (!fds.empty()) link_.sync_job_fds(0, fds);
+    // What the jobs staged goes out right after they ran, before the loop
+    // does anything else: a request enqueued only just before epoll_wait
+    // made the frontend sleep (a wake costs 10-20 us) where it used to
+    // find its completion already there.
+    driver_.set_after_poll([this] { link_.flush(); });
     if (opts.notify == proto::NotifyMode::Coalesced)
       driver_.watch_doorbell(doorbell_.get(), [this] {
         drain_eventfd(doorbell_.get());

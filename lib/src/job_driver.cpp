@@ -85,6 +85,7 @@ void JobDriver::poll(int wait_ms) {
     else
       step(*static_cast<JobSlot*>(token));
   }
+  if (after_poll_) after_poll_();
 }
 
 void JobDriver::watch_doorbell(int fd, std::function<void()> on_ready) {

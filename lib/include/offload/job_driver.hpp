@@ -60,6 +60,10 @@ public:
   // Watches one fd that is no job's (a shared completion doorbell):
   // `on_ready` runs when it is readable.
   void watch_doorbell(int fd, std::function<void()> on_ready);
+  // Called at the end of every poll(), after the jobs it ran: where the
+  // frontend sends what its jobs staged, as soon as possible (its next
+  // poll may sleep).
+  void set_after_poll(std::function<void()> after_poll) { after_poll_ = std::move(after_poll); }
 
   // Resumes the slot's job on the next poll() (e.g. its completion was
   // reported through a callback rather than an fd).
@@ -119,6 +123,7 @@ private:
   JobEpoll epoll_;
   std::deque<JobSlot*> retry_;
   std::function<void()> on_doorbell_;
+  std::function<void()> after_poll_;
   char doorbell_token_ = 0;
   std::size_t active_ = 0;
   bool closed_ = false;
