@@ -92,12 +92,19 @@ file_has_lines() {
   assert_no_leftovers "${INSTANCE}"
 }
 
-@test "/offload/device describes the device: latency model, engines, queue depth, pool and buffer size, no crypto device yet" {
-  start_backend "${INSTANCE}" --delay-ms 2.5 --engines 4 --queue-depth 64 --pool-size 512
+@test "/offload/device describes the device: latency model, engines, queue depth, pool and buffer size, the crypto device and its capabilities" {
+  start_backend "${INSTANCE}" --delay-ms 2.5 --engines 4 --queue-depth 64 --pool-size 512 --buffer-size 4096
 
   telemetry /offload/device
   assert_reply /offload/device '.latency_model == "fixed 2.5 ms" and .latency_bound_ns == 2500000 and .engines == 4
     and .queue_depth == 64 and .pool_size == 512 and .buffer_bytes == 4096'
+  assert_reply /offload/device '.crypto_device | startswith("crypto_aesni_mb (cryptodev ")'
+  assert_reply /offload/device '[.crypto_capabilities[] | select(startswith("aes-gcm: key"))] | length == 1'
+  stop_backend
+
+  # Without a crypto device, nothing about one is reported.
+  start_backend "${INSTANCE}" --crypto-dev none
+  telemetry /offload/device
   assert_reply /offload/device 'has("crypto_device") or has("crypto_capabilities") | not'
 
   stop_backend
