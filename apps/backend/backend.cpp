@@ -582,10 +582,10 @@ private:
   void sweep_dead_secondaries_files(std::uint64_t now) {
     last_file_sweep_ns_ = now;
     std::vector<int> pids;
-    const int removed = dpdk::remove_dead_secondaries_files(opts_.instance, pids);
-    if (removed <= 0) return;
-    spdlog::info("removed {} runtime file(s) left by DPDK secondaries that died (pid {})", removed, fmt::join(pids, ", "));
-    dpdk::record_dead_secondaries(opts_.instance, pids);
+    const int removed = dpdk::sweep_dead_secondaries(opts_.instance, pids);
+    if (removed > 0)
+      spdlog::info("removed {} runtime file(s) left by DPDK secondaries that died (pid {})", removed,
+                   fmt::join(pids, ", "));
   }
 
   // Forgets a frontend and takes back every object granted to it, wherever

@@ -1,6 +1,7 @@
 #include "frontend.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <rte_eal_memconfig.h>
 #include <rte_ring.h>
 #include <spdlog/spdlog.h>
@@ -413,6 +414,12 @@ int run(const FrontendOptions& opts) {
   // Checked before the EAL: with no primary, rte_eal_init fails with only
   // EAL's own words and leaves an empty runtime dir behind.
   require_live_backend(opts.instance, kBackendReadyBound);
+  {
+    std::vector<int> dead;
+    if (const int removed = dpdk::sweep_dead_secondaries(opts.instance, dead); removed > 0)
+      spdlog::debug("removed {} runtime file(s) left by DPDK secondaries that died (pid {})", removed,
+                    fmt::join(dead, ", "));
+  }
   ensure_fd_limit(std::size_t{opts.inflight} + 128);
   std::optional<dpdk::EalSession> eal;
   try {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "offload/clock.hpp"
+
 namespace offload {
 
 JobDriver::JobDriver(JobFn job_fn, SlotFn on_finish) : job_fn_(job_fn), on_finish_(std::move(on_finish)) {}
@@ -79,13 +81,32 @@ void JobDriver::poll(int wait_ms) {
     run_retries();
     wait_ms = 0;
   }
-  for (void* token : epoll_.wait(wait_ms)) {
+  for (void* token : wait_events(wait_ms)) {
     if (token == &doorbell_token_)
       on_doorbell_();
     else
       step(*static_cast<JobSlot*>(token));
   }
   if (after_poll_) after_poll_();
+}
+
+std::span<void* const> JobDriver::wait_events(int wait_ms) {
+  if (wait_ms == 0 || busy_poll_ns_ == 0) {
+    // Now and then the budget comes back, to notice a faster device.
+    if (wait_ms != 0 && ++polls_without_busy_ % 256 == 0) busy_poll_ns_ = kBusyPollMaxNs;
+    return epoll_.wait(wait_ms);
+  }
+  const std::uint64_t deadline = monotonic_ns() + busy_poll_ns_;
+  do {
+    const auto ready = epoll_.wait(0);
+    if (!ready.empty()) {
+      busy_poll_ns_ = kBusyPollMaxNs;
+      return ready;
+    }
+  } while (monotonic_ns() < deadline);
+  busy_poll_ns_ /= 2;
+  if (busy_poll_ns_ < 500) busy_poll_ns_ = 0;
+  return epoll_.wait(wait_ms);
 }
 
 void JobDriver::watch_doorbell(int fd, std::function<void()> on_ready) {

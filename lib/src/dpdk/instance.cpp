@@ -250,6 +250,12 @@ void record_dead_secondaries(std::string_view instance, const std::vector<int>& 
   for (const int pid : pids) out << "pid=" << pid << "\n";
 }
 
+int sweep_dead_secondaries(std::string_view instance, std::vector<int>& pids) {
+  const int removed = remove_dead_secondaries_files(instance, pids);
+  if (removed > 0) record_dead_secondaries(instance, pids);
+  return removed;
+}
+
 int count_hugepage_files(std::string_view instance) {
   return for_each_hugepage_file(instance, [](const fs::path&) {});
 }

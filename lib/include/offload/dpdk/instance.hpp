@@ -45,6 +45,14 @@ int remove_dead_secondaries_files(std::string_view instance, std::vector<int>& p
 // that a later diagnosis still sees them: appends `pids`.
 void record_dead_secondaries(std::string_view instance, const std::vector<int>& pids);
 
+// Both: removes the runtime files of the instance's dead secondaries and
+// records their pids. Returns the number of files removed; `pids` gets the
+// dead processes. The backend does it every second; a frontend does it
+// before its DPDK start-up, which makes the backend broadcast to every
+// secondary (its vdev bus scan) and so unlink a dead one's socket: its
+// death would then be on record nowhere.
+int sweep_dead_secondaries(std::string_view instance, std::vector<int>& pids);
+
 // What can be seen of an instance from outside DPDK, for a diagnosis that
 // states facts: when a DPDK step overruns its bound, which process holds up
 // what is not recorded anywhere, so the message says only what is observed.
