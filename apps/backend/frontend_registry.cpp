@@ -1,5 +1,7 @@
 #include "frontend_registry.hpp"
 
+#include "callback_fence.hpp"
+
 #include <rte_eal.h>
 #include <rte_mempool.h>
 #include <spdlog/spdlog.h>
@@ -24,33 +26,10 @@ struct Installed : FrontendRegistry::Params {
 };
 Installed g_installed;
 
-// The fence between DPDK's rte_mp thread and the backend's stop:
-// rte_mp_action_unregister does not wait for an action that is already
-// running, so an action enters only while `g_accepting` is set and counts
-// itself in `g_running`, and uninstall() clears the flag, unregisters, then
-// waits for `g_running` to reach zero before anything an action touches
-// (pools, counters, the wakeup fd) can be freed. Sequentially consistent:
-// an action either sees the flag cleared or is counted before uninstall()
-// reads the count.
-std::atomic<bool> g_accepting{false};
-std::atomic<int> g_running{0};
-// Actions never block; this only bounds a bug.
-constexpr int kDrainBoundMs = 2000;
-
-class ActionScope {
-public:
-  ActionScope() noexcept {
-    g_running.fetch_add(1);
-    entered_ = g_accepting.load();
-  }
-  ~ActionScope() { g_running.fetch_sub(1); }
-  ActionScope(const ActionScope&) = delete;
-  ActionScope& operator=(const ActionScope&) = delete;
-  [[nodiscard]] bool entered() const noexcept { return entered_; }
-
-private:
-  bool entered_ = false;
-};
+// rte_mp actions run on DPDK's rte_mp thread: the fence (callback_fence.hpp)
+// keeps the backend's stop from freeing what one still uses (pools,
+// counters, the wakeup fd).
+CallbackFence g_fence;
 
 template <class Reply>
 void reply(const rte_mp_msg* request, const void* peer, const Reply& body) {
@@ -79,7 +58,7 @@ int refuse_stopping(const rte_mp_msg* msg, const void* peer) {
 }
 
 int on_register(const rte_mp_msg* msg, const void* peer) {
-  const ActionScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return refuse_stopping<proto::RegisterReply>(msg, peer);
   auto parsed = proto::parse_register(msg->param, static_cast<std::size_t>(msg->len_param),
                                       static_cast<std::size_t>(msg->num_fds));
@@ -151,7 +130,7 @@ proto::MpStatus find_owned_slot(std::uint16_t id, std::uint32_t generation, cons
 }
 
 int on_fd_sync(const rte_mp_msg* msg, const void* peer) {
-  const ActionScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return refuse_stopping<proto::StatusReply>(msg, peer);
   auto parsed = proto::parse_fd_sync(msg->param, static_cast<std::size_t>(msg->len_param),
                                      static_cast<std::size_t>(msg->num_fds));
@@ -189,7 +168,7 @@ int on_fd_sync(const rte_mp_msg* msg, const void* peer) {
 }
 
 int on_unregister(const rte_mp_msg* msg, const void* peer) {
-  const ActionScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return refuse_stopping<proto::StatusReply>(msg, peer);
   auto parsed = proto::parse_unregister(msg->param, static_cast<std::size_t>(msg->len_param),
                                         static_cast<std::size_t>(msg->num_fds));
@@ -208,7 +187,7 @@ int on_unregister(const rte_mp_msg* msg, const void* peer) {
 }
 
 int on_stats(const rte_mp_msg* msg, const void* peer) {
-  const ActionScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return refuse_stopping<proto::StatsReply>(msg, peer);
   auto parsed = proto::parse_stats(msg->param, static_cast<std::size_t>(msg->len_param),
                                    static_cast<std::size_t>(msg->num_fds));
@@ -221,7 +200,7 @@ int on_stats(const rte_mp_msg* msg, const void* peer) {
 }
 
 int on_add_key(const rte_mp_msg* msg, const void* peer) {
-  const ActionScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return refuse_stopping<proto::AddKeyReply>(msg, peer);
   auto parsed = proto::parse_add_key(msg->param, static_cast<std::size_t>(msg->len_param),
                                      static_cast<std::size_t>(msg->num_fds));
@@ -276,7 +255,7 @@ FrontendRegistry::FrontendRegistry() {
 void FrontendRegistry::install(const Params& params) {
   g_installed.registry = this;
   static_cast<Params&>(g_installed) = params;
-  g_accepting.store(true);
+  g_fence.open();
   for (const auto& action : kActions) {
     if (rte_mp_action_register(action.name, action.handler) != 0) {
       uninstall();
@@ -286,15 +265,9 @@ void FrontendRegistry::install(const Params& params) {
 }
 
 void FrontendRegistry::uninstall() noexcept {
-  g_accepting.store(false);
+  // Closed first: from now on an action that arrives answers "stopping".
+  if (!g_fence.close()) spdlog::error("an rte_mp action is still running 2 s into the stop: continuing without it");
   for (const auto& action : kActions) rte_mp_action_unregister(action.name);
-  for (int waited_us = 0; g_running.load() != 0; waited_us += 100) {
-    if (waited_us >= kDrainBoundMs * 1000) {
-      spdlog::error("an rte_mp action is still running {} ms into the stop: continuing without it", kDrainBoundMs);
-      return;
-    }
-    ::usleep(100);
-  }
 }
 
 void FrontendRegistry::release(FrontendSlot& slot) noexcept {

@@ -1,5 +1,7 @@
 #include "telemetry.hpp"
 
+#include "callback_fence.hpp"
+
 #include <rte_telemetry.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -29,34 +31,13 @@ struct Published {
 };
 Published g_published;
 
-// The fence between DPDK's telemetry threads and the backend's stop, as for
-// the rte_mp actions (frontend_registry.cpp): a callback enters only while
-// `g_serving` is set and counts itself in `g_running`; the destructor clears
-// the flag, then waits for the count to reach zero. Sequentially consistent:
-// a callback either sees the flag cleared or is counted before the
-// destructor reads the count.
-std::atomic<bool> g_serving{false};
-std::atomic<int> g_running{0};
-// Callbacks never block; this only bounds a bug.
-constexpr int kDrainBoundMs = 2000;
+// Telemetry commands run on DPDK's telemetry threads: the fence
+// (callback_fence.hpp) keeps the backend's stop from freeing what one reads.
+CallbackFence g_fence;
 // DPDK's client threads end within microseconds of their sockets being shut
 // down, unless one is stuck writing to a client that reads nothing.
 constexpr std::chrono::milliseconds kShutdownBound{1000};
 
-class CallbackScope {
-public:
-  CallbackScope() noexcept {
-    g_running.fetch_add(1);
-    entered_ = g_serving.load();
-  }
-  ~CallbackScope() { g_running.fetch_sub(1); }
-  CallbackScope(const CallbackScope&) = delete;
-  CallbackScope& operator=(const CallbackScope&) = delete;
-  [[nodiscard]] bool entered() const noexcept { return entered_; }
-
-private:
-  bool entered_ = false;
-};
 
 // The reply while the backend does not serve (it is stopping): a string
 // rather than DPDK's bare null, so that a person watching sees why the
@@ -75,7 +56,7 @@ void add_u64(rte_tel_data* d, const char* name, std::uint64_t value) { rte_tel_d
 
 int on_stats(const char*, const char* params, rte_tel_data* d) {
   if (has_params(params)) return -EINVAL;
-  const CallbackScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return reply_not_serving(d);
   const proto::StatsReply s = g_published.registry->stats();
   // The names and numbers of offload-frontend --stats, but the uptime:
@@ -126,7 +107,7 @@ rte_tel_data* describe_frontend(std::uint16_t id, const FrontendSlot& slot) {
 
 int on_frontends(const char*, const char* params, rte_tel_data* d) {
   if (has_params(params)) return -EINVAL;
-  const CallbackScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return reply_not_serving(d);
   // Keyed by frontend id: DPDK 22.11 nests dicts in a dict, not in an array.
   rte_tel_data_start_dict(d);
@@ -138,7 +119,7 @@ int on_frontends(const char*, const char* params, rte_tel_data* d) {
 
 int on_device(const char*, const char* params, rte_tel_data* d) {
   if (has_params(params)) return -EINVAL;
-  const CallbackScope scope;
+  const CallbackFence::Scope scope(g_fence);
   if (!scope.entered()) return reply_not_serving(d);
   const DeviceDescription& device = g_published.device;
   rte_tel_data_start_dict(d);
@@ -189,18 +170,11 @@ BackendTelemetry::BackendTelemetry(const FrontendRegistry& registry, DeviceDescr
     : instance_(instance) {
   g_published = Published{&registry, std::move(device), std::move(instance)};
   register_commands_once();
-  g_serving.store(true);
+  g_fence.open();
 }
 
 BackendTelemetry::~BackendTelemetry() {
-  g_serving.store(false);
-  for (int waited_us = 0; g_running.load() != 0; waited_us += 100) {
-    if (waited_us >= kDrainBoundMs * 1000) {
-      spdlog::error("a telemetry command is still running {} ms into the stop: continuing without it", kDrainBoundMs);
-      break;
-    }
-    ::usleep(100);
-  }
+  if (!g_fence.close()) spdlog::error("a telemetry command is still running 2 s into the stop: continuing without it");
   if (!dpdk::shut_down_telemetry(dpdk::telemetry_socket_path(instance_), kShutdownBound))
     spdlog::warn("DPDK telemetry still serves a client {} ms into the stop (one that reads no replies?)",
                  kShutdownBound.count());

@@ -1,5 +1,7 @@
 #include "offload/run_summary.hpp"
 
+#include "offload/log_linear_buckets.hpp"
+
 #include <fmt/format.h>
 
 #include <sys/resource.h>
@@ -12,23 +14,10 @@ namespace offload {
 
 LatencyHistogram::LatencyHistogram() : buckets_((64 - kSubBits + 1) << kSubBits, 0) {}
 
-std::size_t LatencyHistogram::bucket_of(std::uint64_t ns) noexcept {
-  // Values below 2^kSubBits get one bucket each; above, each power of two is
-  // split into 2^kSubBits equal sub-buckets.
-  if (ns < (1ULL << kSubBits)) return static_cast<std::size_t>(ns);
-  const unsigned msb = 63u - static_cast<unsigned>(std::countl_zero(ns));
-  const unsigned shift = msb - kSubBits;
-  const std::uint64_t sub = (ns >> shift) & ((1ULL << kSubBits) - 1);
-  return static_cast<std::size_t>(((shift + 1) << kSubBits) + sub);
-}
+std::size_t LatencyHistogram::bucket_of(std::uint64_t ns) noexcept { return LogLinearBuckets<kSubBits>::bucket_of(ns); }
 
 std::uint64_t LatencyHistogram::bucket_value(std::size_t bucket) noexcept {
-  if (bucket < (1ULL << kSubBits)) return bucket;
-  const std::size_t shift = (bucket >> kSubBits) - 1;
-  const std::uint64_t sub = bucket & ((1ULL << kSubBits) - 1);
-  // The middle of the sub-bucket's range.
-  const std::uint64_t low = ((1ULL << kSubBits) | sub) << shift;
-  return low + ((1ULL << shift) >> 1);
+  return LogLinearBuckets<kSubBits>::bucket_value(bucket);
 }
 
 void LatencyHistogram::record(std::uint64_t ns) noexcept {

@@ -1,5 +1,7 @@
 #include "offload/single_writer_histogram.hpp"
 
+#include "offload/log_linear_buckets.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -7,20 +9,12 @@
 namespace offload {
 
 std::size_t SingleWriterHistogram::bucket_of(std::uint64_t ns) noexcept {
-  if (ns < (1ULL << kSubBits)) return static_cast<std::size_t>(ns);
   if (ns >= (1ULL << kTopBit)) return kBuckets - 1;
-  const unsigned msb = 63u - static_cast<unsigned>(std::countl_zero(ns));
-  const unsigned shift = msb - kSubBits;
-  const std::uint64_t sub = (ns >> shift) & ((1ULL << kSubBits) - 1);
-  return static_cast<std::size_t>(((shift + 1) << kSubBits) + sub);
+  return LogLinearBuckets<kSubBits>::bucket_of(ns);
 }
 
 std::uint64_t SingleWriterHistogram::bucket_value(std::size_t bucket) noexcept {
-  if (bucket < (1ULL << kSubBits)) return bucket;
-  const std::size_t shift = (bucket >> kSubBits) - 1;
-  const std::uint64_t sub = bucket & ((1ULL << kSubBits) - 1);
-  const std::uint64_t low = ((1ULL << kSubBits) | sub) << shift;
-  return low + ((1ULL << shift) >> 1);
+  return LogLinearBuckets<kSubBits>::bucket_value(bucket);
 }
 
 void SingleWriterHistogram::record(std::uint64_t ns) noexcept {
