@@ -72,6 +72,7 @@ int on_stats(const char*, const char* params, rte_tel_data* d) {
   add_u64(d, "served", s.served);
   add_u64(d, "rejected", s.rejected);
   add_u64(d, "uptime_ms", s.uptime_ms);
+  add_u64(d, "crypto_sessions", s.crypto_sessions);
   return 0;
 }
 
