@@ -574,7 +574,7 @@ print_table() {
       printf fmt, $1, $2, $3, $4, rate, $6, sprintf("%.1f", $7), sprintf("%.1f", $8), sprintf("%.1f", $9),
         sprintf("%.2f", $10), be
     }' "${WORK_DIR}/results.tsv"
-  printf '%s\n' "cpu_s: the frontend's (or threadsim's) process CPU time; be_cpu_s: the backend's CPU time during the cell" \
+  printf '%s\n' "cpu_s: the frontend's CPU during its run (DPDK start-up excluded; threadsim: its process CPU time); be_cpu_s: the backend's CPU time during the cell" \
     "(it busy-polls while it has work). Latency: per request, submit to resume."
 }
 
