@@ -15,6 +15,8 @@ PACKAGES=(
   # DPDK's software crypto PMDs (crypto_aesni_mb, crypto_openssl), dpdk-test-crypto-perf
   # (the bench's reference) and dpdk-telemetry.py
   librte-crypto-ipsec-mb23 librte-crypto-openssl23 dpdk-dev
+  # crypto_null: the unit test of a crypto device without AES-GCM
+  librte-crypto-null23
   # tests
   libgtest-dev googletest bats bats-support bats-assert bats-file valgrind jq shellcheck
   # what the scripts and tests call: pgrep/sysctl, mount/findmnt, modprobe
