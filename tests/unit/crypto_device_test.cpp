@@ -165,10 +165,25 @@ TEST(CryptoDeviceOpen, AnUnknownDeviceSaysWhichExist) {
 }  // namespace
 }  // namespace offload::backend
 
+// The runtime dirs of earlier runs that did not end (a crash, a timeout's
+// kill): their process is gone, their dir is not.
+void remove_dead_runs_dirs() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/var/run/dpdk", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("unit-crypto-", 0) != 0) continue;
+    const std::string pid = name.substr(12);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::filesystem::exists("/proc/" + pid, ec)) continue;
+    std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   // Listing the tests (CTest's discovery) needs no DPDK.
   if (::testing::GTEST_FLAG(list_tests)) return RUN_ALL_TESTS();
+  remove_dead_runs_dirs();
   const std::string prefix = "--file-prefix=unit-crypto-" + std::to_string(::getpid());
   std::vector<std::string> args{"offload_crypto_device_tests", "--no-shconf", "--no-huge", "-m", "256", "--no-pci",
                                 "--no-telemetry", "-l", "0", "--log-level=error", prefix};
