@@ -114,6 +114,8 @@ const char* prepare_aead(OffloadSlot& job, proto::Request& r) {
   const JobWork& work = *job.work;
   std::memcpy(r.iv, job.iv.data(), job.iv.size());
   r.key_id = work.key_id;
+  // Bounded where it is written: the request holds kMaxAadBytes of AAD.
+  if (job.aad.size() > proto::kMaxAadBytes) return "its AAD is longer than the 64 bytes a request holds";
   r.aad_len = static_cast<std::uint16_t>(job.aad.size());
   std::copy(job.aad.begin(), job.aad.end(), r.aad);
   if (work.op != Operation::AesGcmDecrypt) return nullptr;
