@@ -47,6 +47,9 @@ void define_options(CLI::App& app, BackendOptions& opts) {
                  "DPDK crypto device doing AES-256-GCM: a virtual device driver (crypto_aesni_mb, crypto_openssl), "
                  "the name of a cryptodev the EAL probed (hardware, with -a <pci> after '--'), or 'none' "
                  "(xor and not only)")
+      ->check(CLI::Validator(
+          [](std::string& name) { return name.empty() ? std::string("must name a crypto device (or 'none')") : std::string(); },
+          "NAME"))
       ->capture_default_str();
   add_log_level_option(app, opts.log_level);
 

@@ -120,6 +120,7 @@ assert_usage_error() {
   assert_usage_error "${BACKEND}" "--pool-size: '1' is not an integer in 64\.\.1048576$" --pool-size 1
   assert_usage_error "${BACKEND}" '--log-level' --log-level chatty
   assert_usage_error "${BACKEND}" "--buffer-size: '32' is not an integer in 64\.\.65472$" --buffer-size 32
+  assert_usage_error "${BACKEND}" "--crypto-dev: must name a crypto device" --crypto-dev ""
   assert_usage_error "${BACKEND}" '--warp' --warp
 }
 
