@@ -22,7 +22,7 @@
 #include <optional>
 #include <vector>
 
-#include "backend_link.hpp"
+#include "offload/client/backend_link.hpp"
 #include "offload/async_wait.hpp"
 #include "offload/aes_gcm.hpp"
 #include "offload/cipher.hpp"
@@ -41,6 +41,10 @@
 #include "offload_job.hpp"
 
 namespace offload::frontend {
+
+using client::query_backend_stats;
+using client::require_live_backend;
+
 namespace {
 
 constexpr std::uint32_t kNarratedJobs = 32;

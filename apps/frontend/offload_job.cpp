@@ -14,6 +14,7 @@
 
 #include "offload/async_wait.hpp"
 #include "offload/cipher.hpp"
+#include "offload/client/aead_request.hpp"
 #include "offload/clock.hpp"
 
 namespace offload::frontend {
@@ -112,12 +113,7 @@ void* corrupt(proto::Request& r, const std::string& kind) {
 // tag right after it), which the device must decrypt back.
 const char* prepare_aead(OffloadSlot& job, proto::Request& r) {
   const JobWork& work = *job.work;
-  std::memcpy(r.iv, job.iv.data(), job.iv.size());
-  r.key_id = work.key_id;
-  // Bounded where it is written: the request holds kMaxAadBytes of AAD.
-  if (job.aad.size() > proto::kMaxAadBytes) return "its AAD is longer than the 64 bytes a request holds";
-  r.aad_len = static_cast<std::uint16_t>(job.aad.size());
-  std::copy(job.aad.begin(), job.aad.end(), r.aad);
+  if (const char* why = client::write_aead_fields(r, job.iv, work.key_id, job.aad)) return why;
   if (work.op != Operation::AesGcmDecrypt) return nullptr;
   auto* buffer = static_cast<std::uint8_t*>(job.payload);
   const std::span<std::uint8_t> message(buffer, job.input.size());
@@ -127,7 +123,8 @@ const char* prepare_aead(OffloadSlot& job, proto::Request& r) {
     spdlog::warn("job {}: sending a tag with one bit flipped on purpose (--corrupt-tag-job)", job.job_id);
     tag[0] ^= 0x01;
   }
-  std::copy(tag.begin(), tag.end(), buffer + job.input.size());
+  if (!client::write_tag_after(buffer, job.link->buffer_bytes(), job.input.size(), tag))
+    return "its message and tag do not fit the payload buffer";
   return nullptr;
 }
 
@@ -154,8 +151,7 @@ const char* verify_result(const OffloadSlot& job, std::span<const std::uint8_t> 
     return std::equal(result.begin(), result.end(), job.input.begin(), job.input.end())
                ? nullptr
                : "verification failed: the device's decryption is not the input";
-  GcmTag tag{};
-  std::copy_n(result.data() + result.size(), tag.size(), tag.begin());  // right after the message
+  const GcmTag tag = client::read_tag_after(result.data(), result.size());
   std::vector<std::uint8_t> plain(result.size());
   if (!gcm_decrypt(work.key, job.iv, job.aad, result, plain, tag))
     return "verification failed: EVP does not accept the device's ciphertext and tag";
@@ -251,7 +247,7 @@ int offload_job_main(void* args) {
   // The response must be this job's own: the seed dequeued whatever message
   // came next, which could belong to another job.
   const auto status = static_cast<proto::Status>(proto::status_ref(r).load(std::memory_order_acquire));
-  if (r.frontend_id != link.frontend_id() || r.job_id != job.job_id || r.seq != job.seq)
+  if (!client::response_is_own(r, link.frontend_id(), job.job_id, job.seq))
     return fail(job, fmt::format("woken with a response that is not its own (frontend {}, job {}, seq {})",
                                  r.frontend_id, r.job_id, r.seq));
   if (status == proto::Status::Dropped) link.mark_backend_stopping();

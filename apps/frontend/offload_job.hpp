@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "backend_link.hpp"
+#include "offload/client/backend_link.hpp"
 #include "offload/aes_gcm.hpp"
 #include "offload/cipher.hpp"
 #include "offload/job_driver.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::frontend {
+
+using client::BackendLink;
 
 // What every job of a run does to its payload (shared, read-only).
 struct JobWork {

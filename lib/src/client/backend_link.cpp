@@ -1,4 +1,4 @@
-#include "backend_link.hpp"
+#include "offload/client/backend_link.hpp"
 
 #include <rte_eal.h>
 #include <spdlog/spdlog.h>
@@ -13,7 +13,7 @@
 #include "offload/dpdk/mp_request.hpp"
 #include "offload/exit_codes.hpp"
 
-namespace offload::frontend {
+namespace offload::client {
 namespace {
 
 std::string how_to_start(const std::string& instance) {
@@ -175,4 +175,4 @@ void BackendLink::flush() {
 
 bool BackendLink::backend_alive() const { return rte_eal_primary_proc_alive(nullptr) != 0; }
 
-}  // namespace offload::frontend
+}  // namespace offload::client

@@ -1,6 +1,7 @@
 #pragma once
-// The frontend's side of the contract with the backend: finding it,
-// registering over rte_mp, passing job eventfds, and its rings.
+// A client's side of the contract with the backend, shared by the frontend
+// and the OpenSSL provider: finding it, registering over rte_mp, passing job
+// eventfds, registering keys, and its rings.
 
 #include <chrono>
 #include <rte_ring.h>
@@ -13,7 +14,7 @@
 
 #include "offload/protocol.hpp"
 
-namespace offload::frontend {
+namespace offload::client {
 
 // Before any EAL call: throws EnvironmentError naming the instance and how
 // to start its backend unless a live primary holds the instance; while that
@@ -100,4 +101,4 @@ private:
   std::vector<void*> staged_returns_;
 };
 
-}  // namespace offload::frontend
+}  // namespace offload::client
