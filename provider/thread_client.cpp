@@ -1,0 +1,69 @@
+#include "thread_client.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "offload/protocol.hpp"
+#include "process.hpp"
+
+namespace offload::provider {
+
+ThreadClient::ThreadClient(const std::string& instance)
+    : link_(std::make_unique<client::BackendLink>(instance, kSlots, proto::NotifyMode::EventFd)), slots_(kSlots) {
+  std::vector<int> fds;
+  for (std::uint32_t i = 0; i < kSlots; ++i) {
+    slots_[i].id = i;
+    slots_[i].owner = this;
+    slots_[i].eventfd = make_eventfd();
+    fds.push_back(slots_[i].eventfd.get());
+  }
+  // The backend must hold every slot's fd before a request can name it.
+  link_->sync_job_fds(0, fds);
+  // Slot 0 is the synchronous one; leased ones are taken from the back.
+  for (std::uint32_t i = kSlots - 1; i >= 1; --i) free_slots_.push_back(i);
+}
+
+ThreadClient::~ThreadClient() {
+  detach();
+  for (auto& [key, id] : keys_) OPENSSL_cleanse(key.data(), key.size());
+}
+
+void ThreadClient::detach() noexcept {
+  // ~BackendLink unregisters (an acknowledged rte_mp request, bounded) if
+  // the backend still lives; the backend then takes back every buffer.
+  link_.reset();
+}
+
+Slot* ThreadClient::lease_slot() {
+  const std::lock_guard lock(free_mutex_);
+  if (free_slots_.empty()) return nullptr;
+  Slot& slot = slots_[free_slots_.back()];
+  free_slots_.pop_back();
+  // A signal left over from the slot's last holder would be a spurious wake.
+  drain_eventfd(slot.eventfd.get());
+  return &slot;
+}
+
+void ThreadClient::release_slot(Slot& slot) noexcept {
+  slot.callback.store(nullptr, std::memory_order_release);
+  const std::lock_guard lock(free_mutex_);
+  free_slots_.push_back(slot.id);
+}
+
+std::optional<std::uint16_t> ThreadClient::key_id(const GcmKey& key) {
+  for (const auto& [known, id] : keys_)
+    if (CRYPTO_memcmp(known.data(), key.data(), key.size()) == 0) return id;
+  if (keys_exhausted_ || keys_.size() >= proto::kMaxKeysPerFrontend) {
+    keys_exhausted_ = true;
+    return std::nullopt;
+  }
+  std::uint16_t id = 0;
+  off_job_stack([&] { id = link_->add_key(key); });
+  keys_.emplace_back(key, id);
+  return id;
+}
+
+}  // namespace offload::provider

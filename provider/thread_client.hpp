@@ -1,0 +1,83 @@
+#pragma once
+// One thread's frontend: each thread that uses the provider registers with
+// the backend on first use, with a fixed set of slots ("jobs" to the
+// backend), each with an eventfd the backend signals when that slot's
+// request is done. Slot 0 serves the thread's synchronous calls; the others
+// are leased to ASYNC wait contexts, whose one wait fd is the slot's.
+
+#include <openssl/async.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "offload/aes_gcm.hpp"
+#include "offload/client/backend_link.hpp"
+#include "offload/unique_fd.hpp"
+
+namespace offload::provider {
+
+class ThreadClient;
+
+struct Slot {
+  std::uint32_t id = 0;
+  UniqueFd eventfd;
+  std::uint32_t seq = 0;
+  // Set while a request of this slot is on the backend (monitor: deadlines).
+  std::atomic<std::uint64_t> inflight_since_ns{0};
+  // The monitor ended the wait: the backend died or the request outlived its bound.
+  std::atomic<bool> expired{false};
+  // Callback mode: what the monitor calls once the backend signals.
+  std::atomic<ASYNC_callback_fn> callback{nullptr};
+  std::atomic<void*> callback_arg{nullptr};
+  ThreadClient* owner = nullptr;
+};
+
+// What a wait context holds of a leased slot (its custom data): released,
+// and the client kept alive until then, by the wait context's cleanup.
+struct SlotLease {
+  std::shared_ptr<ThreadClient> client;
+  Slot* slot;
+};
+
+class ThreadClient {
+public:
+  static constexpr std::uint32_t kSlots = 128;
+
+  explicit ThreadClient(const std::string& instance);
+  ThreadClient(const ThreadClient&) = delete;
+  ThreadClient& operator=(const ThreadClient&) = delete;
+  ~ThreadClient();
+
+  client::BackendLink& link() noexcept { return *link_; }
+  // Unregistered (detach()): no request may be made any more.
+  [[nodiscard]] bool detached() const noexcept { return link_ == nullptr; }
+  Slot& sync_slot() noexcept { return slots_[0]; }
+  std::vector<Slot>& slots() noexcept { return slots_; }
+
+  // A free slot for a wait context, or nullptr when all are leased.
+  Slot* lease_slot();
+  void release_slot(Slot& slot) noexcept;
+
+  // The backend's id for `key`, registered on first use; nullopt when the
+  // backend holds as many keys as this frontend may register.
+  std::optional<std::uint16_t> key_id(const GcmKey& key);
+
+  // Unregisters now (the provider unloads), whoever still holds the client.
+  void detach() noexcept;
+
+private:
+  std::unique_ptr<client::BackendLink> link_;
+  std::vector<Slot> slots_;
+  std::mutex free_mutex_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<std::pair<GcmKey, std::uint16_t>> keys_;
+  bool keys_exhausted_ = false;
+};
+
+}  // namespace offload::provider
