@@ -163,6 +163,30 @@ bool await(Process& process, const Waiter& w, proto::Request& r, std::string& wh
 
 }  // namespace
 
+void HeldBuffer::hold(std::shared_ptr<ThreadClient> client, void* request, const std::uint8_t* data,
+                      std::size_t length) {
+  release();
+  client_ = std::move(client);
+  request_ = request;
+  data_ = data;
+  length_ = length;
+}
+
+void HeldBuffer::release() noexcept {
+  if (request_ != nullptr) {
+    try {
+      client_->give_back(request_);
+    } catch (...) {
+      // Staging can only fail to allocate: the backend takes the object back
+      // when the client unregisters.
+    }
+  }
+  client_.reset();
+  request_ = nullptr;
+  data_ = nullptr;
+  length_ = 0;
+}
+
 std::uint32_t device_capacity(Process& process) {
   std::string why;
   auto client = process.thread_client(why);
@@ -187,6 +211,7 @@ DeviceResult run_on_device(Process& process, const DeviceMessage& m, SoftwareRea
     return DeviceResult::Failed;
   }
   client::BackendLink& link = client->link();
+  client->give_back_queued();
   if (m.in.size() > proto::max_message_bytes(proto::Op::AesGcmEncrypt, link.buffer_bytes())) {
     reason = SoftwareReason::TooLarge;
     return DeviceResult::Software;
@@ -196,15 +221,19 @@ DeviceResult run_on_device(Process& process, const DeviceMessage& m, SoftwareRea
     return DeviceResult::Software;
   }
   std::optional<std::uint16_t> key_id;
-  try {
-    key_id = client->key_id(*m.key);
-  } catch (const std::exception& e) {
-    why = fmt::format("offload provider: {}", e.what());
-    return DeviceResult::Failed;
-  }
+  if (m.key_memo != nullptr && m.key_memo->client_serial == client->serial()) key_id = m.key_memo->id;
   if (!key_id) {
-    reason = SoftwareReason::NoKeySlot;
-    return DeviceResult::Software;
+    try {
+      key_id = client->key_id(*m.key);
+    } catch (const std::exception& e) {
+      why = fmt::format("offload provider: {}", e.what());
+      return DeviceResult::Failed;
+    }
+    if (!key_id) {
+      reason = SoftwareReason::NoKeySlot;
+      return DeviceResult::Software;
+    }
+    if (m.key_memo != nullptr) *m.key_memo = KeyIdMemo{client->serial(), *key_id};
   }
 
   const Waiter w = choose_waiter(process, client);
@@ -258,6 +287,11 @@ DeviceResult run_on_device(Process& process, const DeviceMessage& m, SoftwareRea
     case proto::Status::Ok:
       std::memcpy(m.out, payload, m.in.size());
       if (m.encrypt) *m.tag = client::read_tag_after(payload, m.in.size());
+      if (m.encrypt && m.hold != nullptr) {
+        // Kept, not copied: only a streamed message reads it again.
+        m.hold->hold(client, &r, static_cast<const std::uint8_t*>(payload), m.in.size());
+        return DeviceResult::Ok;
+      }
       break;
     case proto::Status::AuthFailed: result = DeviceResult::AuthFailed; break;
     case proto::Status::Dropped:

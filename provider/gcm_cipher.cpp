@@ -36,6 +36,7 @@ struct GcmCtx {
   bool encrypt = true;
   GcmKey key{};
   bool key_set = false;
+  KeyIdMemo key_memo;
   std::size_t ivlen = kGcmIvBytes;
   std::vector<std::uint8_t> iv;
   bool iv_set = false;
@@ -49,9 +50,13 @@ struct GcmCtx {
   // The current message.
   std::vector<std::uint8_t> aad;
   bool data_seen = false;
-  // The first data update's input: replayed into `software` should the
-  // message continue there (GHASH covers every byte before).
+  // What a continuation in `software` replays of the first data update
+  // (GHASH covers every byte before): a decryption keeps its input; an
+  // encryption holds its device buffer (the ciphertext), or, in a copied
+  // context, a copy of it.
   std::vector<std::uint8_t> first_chunk;
+  HeldBuffer held;
+  std::vector<std::uint8_t> held_copy;
   bool device_auth_failed = false;
 
   EVP_CIPHER_CTX* software = nullptr;
@@ -64,6 +69,8 @@ void begin_message(GcmCtx& c) {
   c.aad.clear();
   c.data_seen = false;
   c.first_chunk.clear();
+  c.held.release();
+  c.held_copy.clear();
   c.device_auth_failed = false;
   c.tag_ready = false;
   if (!c.tls12 && c.software != nullptr) {
@@ -76,6 +83,8 @@ void end_message(GcmCtx& c) {
   c.data_seen = false;
   c.aad.clear();
   c.first_chunk.clear();
+  c.held.release();
+  c.held_copy.clear();
   c.device_auth_failed = false;
   if (!c.encrypt) c.tag_set = false;
 }
@@ -99,11 +108,28 @@ bool start_software(GcmCtx& c, std::optional<SoftwareReason> reason, bool replay
     ok = EVP_CIPHER_CTX_ctrl(c.software, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(c.taglen), c.tag.data()) == 1;
   if (ok && !c.aad.empty())
     ok = EVP_CipherUpdate(c.software, nullptr, &n, c.aad.data(), static_cast<int>(c.aad.size())) == 1;
-  if (ok && replay && !c.first_chunk.empty()) {
-    std::vector<std::uint8_t> discard(c.first_chunk.size());
-    ok = EVP_CipherUpdate(c.software, discard.data(), &n, c.first_chunk.data(),
-                          static_cast<int>(c.first_chunk.size())) == 1;
-    OPENSSL_cleanse(discard.data(), discard.size());
+  if (ok && replay) {
+    // An encryption's first input, recovered from its ciphertext: GCM's
+    // data is counter mode, so a decryption without final gives it back.
+    std::vector<std::uint8_t> input = c.first_chunk;
+    if (c.encrypt) {
+      const auto ciphertext = c.held.held() ? c.held.bytes() : std::span<const std::uint8_t>(c.held_copy);
+      input.resize(ciphertext.size());
+      EVP_CIPHER_CTX* ctr = EVP_CIPHER_CTX_new();
+      ok = ctr != nullptr &&
+           EVP_CipherInit_ex2(ctr, process.software_gcm(), nullptr, nullptr, 0, ivlen_params) == 1 &&
+           EVP_CipherInit_ex2(ctr, nullptr, c.key.data(), c.iv.data(), 0, nullptr) == 1 &&
+           (ciphertext.empty() || EVP_CipherUpdate(ctr, input.data(), &n, ciphertext.data(),
+                                                   static_cast<int>(ciphertext.size())) == 1);
+      EVP_CIPHER_CTX_free(ctr);
+      c.held.release();
+    }
+    if (ok && !input.empty()) {
+      std::vector<std::uint8_t> discard(input.size());
+      ok = EVP_CipherUpdate(c.software, discard.data(), &n, input.data(), static_cast<int>(input.size())) == 1;
+      OPENSSL_cleanse(discard.data(), discard.size());
+    }
+    OPENSSL_cleanse(input.data(), input.size());
   }
   if (!ok) {
     OFFLOAD_RAISE(*c.prov, kReasonSoftwareFailed, "the default provider's AES-256-GCM could not continue the message");
@@ -127,7 +153,8 @@ bool device_message(GcmCtx& c, unsigned char* out, std::span<const std::uint8_t>
   GcmIv iv{};
   std::copy_n(c.iv.begin(), kGcmIvBytes, iv.begin());
   std::uint8_t no_output = 0;
-  const DeviceMessage m{c.encrypt, &c.key, &iv, c.aad, in, out != nullptr ? out : &no_output, &c.tag};
+  const DeviceMessage m{c.encrypt, &c.key,   &iv,         c.aad, in, out != nullptr ? out : &no_output,
+                        &c.tag,    &c.key_memo, &c.held};
   SoftwareReason reason{};
   std::string why;
   switch (run_on_device(process, m, reason, why)) {
@@ -176,6 +203,9 @@ void* gcm_dupctx(void* vctx) {
   auto* dst = new (std::nothrow) GcmCtx(*src);
   if (dst == nullptr) return nullptr;
   dst->software = nullptr;
+  // The copy holds no device buffer (HeldBuffer's copy is empty): a copy of
+  // its bytes instead.
+  if (src->held.held()) dst->held_copy.assign(src->held.bytes().begin(), src->held.bytes().end());
   if (src->software != nullptr) {
     dst->software = EVP_CIPHER_CTX_new();
     if (dst->software == nullptr || EVP_CIPHER_CTX_copy(dst->software, src->software) != 1) {
@@ -204,6 +234,8 @@ int gcm_init(void* vctx, const unsigned char* key, size_t keylen, const unsigned
       OFFLOAD_RAISE(*c.prov, kReasonBadParameter, "AES-256-GCM takes a 32-byte key");
       return 0;
     }
+    // Callers such as openssl speed pass the same key with every message.
+    if (!c.key_set || CRYPTO_memcmp(c.key.data(), key, kGcmKeyBytes) != 0) c.key_memo = KeyIdMemo{};
     std::memcpy(c.key.data(), key, kGcmKeyBytes);
     c.key_set = true;
   }
@@ -260,9 +292,15 @@ int gcm_update(void* vctx, unsigned char* out, size_t* outl, size_t outsize, con
     if (!start_software(c, reason, false)) return 0;
     return software_update(c, out, outl, in, inl) ? 1 : 0;
   }
-  // Copied first: `in` may be `out`.
-  c.first_chunk.assign(in, in + inl);
-  if (!device_message(c, out, c.first_chunk)) return 0;
+  // A decryption's input is copied first (`in` may be `out`): a device that
+  // refuses its tag leaves no plaintext to continue from. An encryption's
+  // device buffer is held instead (held).
+  std::span<const std::uint8_t> input(in, inl);
+  if (!c.encrypt) {
+    c.first_chunk.assign(in, in + inl);
+    input = c.first_chunk;
+  }
+  if (!device_message(c, out, input)) return 0;
   *outl = inl;
   return 1;
 }

@@ -158,7 +158,8 @@ std::shared_ptr<ThreadClient> Process::thread_client(std::string& why) {
   try {
     // Into a local: off a job's stack this runs on another thread, whose
     // thread_locals are not this thread's.
-    off_job_stack([&] { created = std::make_shared<ThreadClient>(config_.instance); });
+    const auto self = std::this_thread::get_id();
+    off_job_stack([&] { created = std::make_shared<ThreadClient>(config_.instance, self); });
   } catch (const std::exception& e) {
     t_client_error = fmt::format("offload provider: this thread could not register with the backend of instance "
                                  "'{}': {}",

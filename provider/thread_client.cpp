@@ -11,8 +11,14 @@
 
 namespace offload::provider {
 
-ThreadClient::ThreadClient(const std::string& instance)
-    : link_(std::make_unique<client::BackendLink>(instance, kSlots, proto::NotifyMode::EventFd)), slots_(kSlots) {
+namespace {
+std::atomic<std::uint64_t> g_next_serial{1};
+}  // namespace
+
+ThreadClient::ThreadClient(const std::string& instance, std::thread::id thread)
+    : serial_(g_next_serial.fetch_add(1, std::memory_order_relaxed)),
+      thread_(thread),
+      link_(std::make_unique<client::BackendLink>(instance, kSlots, proto::NotifyMode::EventFd)), slots_(kSlots) {
   std::vector<int> fds;
   for (std::uint32_t i = 0; i < kSlots; ++i) {
     slots_[i].id = i;
@@ -33,8 +39,13 @@ ThreadClient::~ThreadClient() {
 
 void ThreadClient::detach() noexcept {
   // ~BackendLink unregisters (an acknowledged rte_mp request, bounded) if
-  // the backend still lives; the backend then takes back every buffer.
-  link_.reset();
+  // the backend still lives; the backend then takes back every buffer. The
+  // last holder may be a wait context freed inside a job.
+  try {
+    off_job_stack([this] { link_.reset(); });
+  } catch (...) {
+    link_.reset();
+  }
 }
 
 Slot* ThreadClient::lease_slot() {
@@ -51,6 +62,27 @@ void ThreadClient::release_slot(Slot& slot) noexcept {
   slot.callback.store(nullptr, std::memory_order_release);
   const std::lock_guard lock(free_mutex_);
   free_slots_.push_back(slot.id);
+}
+
+void ThreadClient::give_back(void* request) {
+  if (detached()) return;  // unregistered: the backend took everything back
+  if (std::this_thread::get_id() == thread_) {
+    link_->give_back(request);
+    link_->flush();
+    return;
+  }
+  const std::lock_guard lock(queued_mutex_);
+  queued_returns_.push_back(request);
+  has_queued_.store(true, std::memory_order_release);
+}
+
+void ThreadClient::give_back_queued() {
+  if (!has_queued_.load(std::memory_order_acquire) || detached()) return;
+  const std::lock_guard lock(queued_mutex_);
+  for (void* r : queued_returns_) link_->give_back(r);
+  queued_returns_.clear();
+  has_queued_.store(false, std::memory_order_release);
+  link_->flush();
 }
 
 std::optional<std::uint16_t> ThreadClient::key_id(const GcmKey& key) {

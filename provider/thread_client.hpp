@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -49,11 +50,16 @@ class ThreadClient {
 public:
   static constexpr std::uint32_t kSlots = 128;
 
-  explicit ThreadClient(const std::string& instance);
+  // `thread`: the thread whose client this is (it may be built on another,
+  // off an ASYNC job's stack).
+  ThreadClient(const std::string& instance, std::thread::id thread);
   ThreadClient(const ThreadClient&) = delete;
   ThreadClient& operator=(const ThreadClient&) = delete;
   ~ThreadClient();
 
+  // Unique in the process for its lifetime (a pointer could be reused by
+  // the next thread's client, whose key ids differ).
+  std::uint64_t serial() const noexcept { return serial_; }
   client::BackendLink& link() noexcept { return *link_; }
   // Unregistered (detach()): no request may be made any more.
   [[nodiscard]] bool detached() const noexcept { return link_ == nullptr; }
@@ -71,7 +77,19 @@ public:
   // Unregisters now (the provider unloads), whoever still holds the client.
   void detach() noexcept;
 
+  // Gives a request object (and its buffer) back to the backend. From
+  // another thread than the client's (a cipher context that moved), it is
+  // queued for the client's thread, which gives it back at its next request.
+  void give_back(void* request);
+  // The client's thread: what other threads queued.
+  void give_back_queued();
+
 private:
+  std::uint64_t serial_;
+  std::thread::id thread_;
+  std::mutex queued_mutex_;
+  std::vector<void*> queued_returns_;
+  std::atomic<bool> has_queued_{false};
   std::unique_ptr<client::BackendLink> link_;
   std::vector<Slot> slots_;
   std::mutex free_mutex_;

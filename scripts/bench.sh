@@ -47,6 +47,14 @@ readonly TARGET_CRYPTO_PCT_1K=60
 readonly TARGET_CRYPTO_PCT_16K=90
 readonly TARGET_FRONTEND_CPU_PCT=10
 
+# The OpenSSL provider (issue 10): unmodified openssl speed -aead through it
+# (J = PROVIDER_J async jobs) beside the same command in process, and its
+# async gain at a device latency of PROVIDER_D ms.
+readonly PROVIDER_J=64
+readonly PROVIDER_D=0.1
+readonly TARGET_PROVIDER_PCT_16K=80
+readonly TARGET_PROVIDER_ASYNC_X=30
+
 readonly SOAK_TOTAL=10000000
 readonly SOAK_J=256
 readonly SOAK_NOTIFY=coalesced
@@ -97,7 +105,7 @@ LOAD_BEFORE=""
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [--quick] [--crypto] [--inflight LIST] [--plot [DIR]] [--soak] [--churn [SECONDS]]
+Usage: ${SCRIPT_NAME} [--quick] [--crypto] [--provider] [--inflight LIST] [--plot [DIR]] [--soak] [--churn [SECONDS]]
                 [--no-build] [--strict] [--help]
 
 The benchmark of issue 4. It builds the ${PRESET} preset (incrementally), makes
@@ -117,7 +125,10 @@ sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
     dpdk-test-crypto-perf with crypto_aesni_mb on the backend's core and openssl speed
     -evp aes-256-gcm on the frontend's core; GB/s, % of the reference, and the
     frontend's CPU per byte against openssl speed's;
- 4. the issues' targets, each PASS or FAIL.
+ 4. unmodified openssl speed -elapsed -aead -evp aes-256-gcm through the offload
+    provider (-async_jobs ${PROVIDER_J}, D=0) at 1024 and 16384 bytes beside the same
+    command in process, and at D=${PROVIDER_D} ms with and without -async_jobs;
+ 5. the issues' targets, each PASS or FAIL.
 One backend per D, each with its own instance (bench-<pid>-<D>), stopped when
 its cells are done and on every exit path (SIGTERM, then SIGKILL after
 $((STOP_POLLS * 5 / 100)) s), with its runtime dir and hugepage files removed.
@@ -126,6 +137,7 @@ Progress and logs go to stderr.
   --quick      about 0.3 s of load per cell (well under a minute in all) instead of
                about ${CELL_S_DEFAULT} s; fewer microbenchmark iterations
   --crypto     only 3 (and its targets)
+  --provider   only 4 (and its targets)
   --inflight LIST
                the J values, comma-separated (default $(
     IFS=,
@@ -534,6 +546,80 @@ print_crypto_targets() {
 }
 
 # ---------------------------------------------------------------------------
+# The OpenSSL provider (issue 10): unmodified `openssl speed`
+
+# provider_speed_gbs SIZE SECONDS [SPEED FLAGS...]: openssl speed -elapsed
+# -aead -evp aes-256-gcm through the offload provider of CURRENT_INSTANCE,
+# the application on CPU 0, in GB/s (wall clock: the CPU time openssl
+# reports by default would flatter an offload). Also appends the provider's
+# exit summary to provider.log.
+provider_speed_gbs() {
+  local -r size=$1 seconds=$2
+  shift 2
+  OPENSSL_MODULES="$(repo_root)/build/${PRESET}/provider" OPENSSL_CONF="$(repo_root)/provider/offload-openssl.cnf" \
+    OFFLOAD_INSTANCE="${CURRENT_INSTANCE}" OFFLOAD_LOG_LEVEL=info \
+    timeout --kill-after=5 $((seconds * 3 + 30)) taskset -c 0 openssl speed -elapsed -mr -aead -seconds "${seconds}" \
+    -bytes "${size}" "$@" -evp aes-256-gcm 2>>"${WORK_DIR}/provider.log" </dev/null |
+    awk -F: '$1 == "+F" { printf "%.4f\n", $NF / 1e9 }' | tail -n 1
+}
+
+# openssl_speed_aead_gbs SIZE SECONDS: the same in process (the default
+# provider only), CPU 0.
+openssl_speed_aead_gbs() {
+  OPENSSL_CONF=/dev/null taskset -c 0 openssl speed -elapsed -mr -aead -seconds "$2" -bytes "$1" -evp aes-256-gcm \
+    2>/dev/null </dev/null | awk -F: '$1 == "+F" { printf "%.4f\n", $NF / 1e9 }' | tail -n 1
+}
+
+run_provider() {
+  local -r seconds=$(awk -v t="${CELL_S}" 'BEGIN { print (t < 2) ? 2 : int(t + 0.5) }')
+  local -A inproc=() offload=()
+  local size
+  for size in 1024 16384; do
+    log "reference: openssl speed -elapsed -aead -evp aes-256-gcm -bytes ${size}, in process (CPU 0)"
+    inproc[${size}]=$(openssl_speed_aead_gbs "${size}" "${seconds}")
+  done
+  start_backend "$(instance_name provider0)" 0
+  for size in 1024 16384; do
+    log "provider: openssl speed -async_jobs ${PROVIDER_J} -bytes ${size}, D=0"
+    offload[${size}]=$(provider_speed_gbs "${size}" "${seconds}" -async_jobs "${PROVIDER_J}")
+  done
+  stop_current_backend
+  start_backend "$(instance_name provider1)" "${PROVIDER_D}"
+  log "provider: openssl speed -bytes 1024, D=${PROVIDER_D} ms, synchronous (no -async_jobs)"
+  local -r sync_gbs=$(provider_speed_gbs 1024 "${seconds}")
+  log "provider: openssl speed -async_jobs ${PROVIDER_J} -bytes 1024, D=${PROVIDER_D} ms"
+  local -r async_gbs=$(provider_speed_gbs 1024 "${seconds}" -async_jobs "${PROVIDER_J}")
+  stop_current_backend
+
+  printf '\nThe offload provider: unmodified openssl speed -elapsed -aead -evp aes-256-gcm (13 bytes of AAD),\n'
+  printf 'the application on CPU 0, the backend on CPU %s; same run.\n' "$(backend_cpu)"
+  local fmt='%-7s %16s %24s %8s\n'
+  # shellcheck disable=SC2059 # the format is ours
+  printf "${fmt}" size "in process" "provider J=${PROVIDER_J} D=0" "%"
+  for size in 1024 16384; do
+    # shellcheck disable=SC2059
+    printf "${fmt}" "${size}" "${inproc[${size}]:--} GB/s" "${offload[${size}]:--} GB/s" \
+      "$(awk -v o="${offload[${size}]:-}" -v i="${inproc[${size}]:-}" 'BEGIN { if (i > 0 && o > 0) printf "%.1f", 100 * o / i; else print "-" }')"
+    {
+      [[ -z ${inproc[${size}]:-} ]] || printf 'openssl speed -aead, in process\t%s\t%s\n' "${size}" "${inproc[${size}]}"
+      [[ -z ${offload[${size}]:-} ]] || printf 'openssl speed through the provider J=%s\t%s\t%s\n' "${PROVIDER_J}" "${size}" "${offload[${size}]}"
+    } >>"${WORK_DIR}/${BANDWIDTH_TSV_NAME}"
+  done
+  local -r ratio=$(awk -v a="${async_gbs:-0}" -v s="${sync_gbs:-0}" 'BEGIN { if (s > 0 && a > 0) printf "%.1f", a / s }')
+  printf 'D=%s ms, 1024 bytes: synchronous %s GB/s (%s ops/s), -async_jobs %s %s GB/s (%s ops/s): x%s\n' \
+    "${PROVIDER_D}" "${sync_gbs:--}" "$(awk -v g="${sync_gbs:-0}" 'BEGIN { printf "%.0f", g * 1e9 / 1024 }')" \
+    "${PROVIDER_J}" "${async_gbs:--}" "$(awk -v g="${async_gbs:-0}" 'BEGIN { printf "%.0f", g * 1e9 / 1024 }')" \
+    "${ratio:--}"
+  printf 'The provider'"'"'s exit summaries (what ran on the device, in software, failed):\n'
+  grep -h "offload provider, instance" "${WORK_DIR}/provider.log" | sed 's/^.*\] //; s/^/  /' || true
+  printf '\nTargets (issue 10):\n'
+  judge "provider 16 KiB D=0: % of in-process speed" \
+    "$(awk -v o="${offload[16384]:-}" -v i="${inproc[16384]:-}" 'BEGIN { if (i > 0 && o > 0) printf "%.1f", 100 * o / i }')" \
+    ">=" "${TARGET_PROVIDER_PCT_16K}" "%"
+  judge "provider 1 KiB D=${PROVIDER_D} ms: async_jobs ${PROVIDER_J} / sync" "${ratio}" ">=" "${TARGET_PROVIDER_ASYNC_X}" "x"
+}
+
+# ---------------------------------------------------------------------------
 # Output
 
 print_costs() {
@@ -774,7 +860,7 @@ print_machine() {
 
 main() {
   local -r command_line="${SCRIPT_NAME}${*:+ $*}"
-  local quick=false soak=false build=true strict=false churn_s="" crypto_only=false
+  local quick=false soak=false build=true strict=false churn_s="" crypto_only=false provider_only=false
   while (($# > 0)); do
     case $1 in
       -h | --help)
@@ -784,6 +870,7 @@ main() {
       --quick) quick=true ;;
       --soak) soak=true ;;
       --crypto) crypto_only=true ;;
+      --provider) provider_only=true ;;
       --churn)
         churn_s=${CHURN_S_DEFAULT}
         if [[ ${2:-} =~ ^[0-9]+$ ]]; then
@@ -857,6 +944,8 @@ main() {
   elif [[ ${crypto_only} == true ]]; then
     run_crypto
     print_crypto_targets
+  elif [[ ${provider_only} == true ]]; then
+    run_provider
   else
     log "measuring the unit costs (offload-microbench --iterations ${iterations})"
     local costs
@@ -869,6 +958,7 @@ main() {
     run_crypto
     print_targets
     print_crypto_targets
+    run_provider
     [[ -z ${PLOT_DIR} ]] || write_plots "${command_line}"
   fi
 
