@@ -8,6 +8,7 @@
 
 #include <sys/epoll.h>
 
+#include <cstdlib>
 #include <exception>
 
 #include "offload/client/backend_link.hpp"
@@ -72,7 +73,26 @@ void off_job_stack(const std::function<void()>& work) {
   if (failure) std::rethrow_exception(failure);
 }
 
+namespace {
+
+// The live Process, for the exit handler below.
+std::mutex g_live_mutex;
+Process* g_live = nullptr;
+
+// At exit, spdlog's registry (a static constructed after OpenSSL's own exit
+// handler was registered) is destroyed before OPENSSL_cleanup() unloads the
+// provider: logging from the provider's teardown then was a use after free
+// (ASan). Registered after that registry exists, this handler runs before
+// its destruction and does the teardown's work while logging still works.
+void shut_down_at_exit() {
+  const std::lock_guard lock(g_live_mutex);
+  if (g_live != nullptr) g_live->shut_down();
+}
+
+}  // namespace
+
 Process::Process(Config config) : config_(std::move(config)) {
+  spdlog::drop("offload-provider");  // a provider loaded again after an unload
   setup_logging("offload-provider", config_.log_level);
   software_libctx_ = OSSL_LIB_CTX_new();
   if (software_libctx_ != nullptr) software_provider_ = OSSL_PROVIDER_load(software_libctx_, "default");
@@ -88,6 +108,10 @@ Process::Process(Config config) : config_(std::move(config)) {
   ev.data.ptr = nullptr;
   ::epoll_ctl(monitor_epoll_.get(), EPOLL_CTL_ADD, monitor_wake_.get(), &ev);
   monitor_ = std::thread([this] { monitor(); });
+  const std::lock_guard lock(g_live_mutex);
+  g_live = this;
+  static const bool registered = std::atexit(shut_down_at_exit) == 0;
+  (void)registered;
 }
 
 void Process::attach() {
@@ -107,24 +131,35 @@ void Process::attach() {
 }
 
 Process::~Process() {
-  monitor_stop_.store(true, std::memory_order_release);
-  signal_eventfd(monitor_wake_.get());
-  if (monitor_.joinable()) monitor_.join();
-  // Every thread's client unregisters now, before DPDK's clean-up, on a
-  // thread of its own (an exit() inside an ASYNC job runs this on its stack).
-  std::thread([this] {
-    {
-      const std::lock_guard lock(clients_mutex_);
-      for (auto& weak : clients_)
-        if (auto c = weak.lock()) c->detach();
-      clients_.clear();
-    }
-    spdlog::info("{}", summary());
-    eal_.reset();
-  }).join();
+  {
+    const std::lock_guard lock(g_live_mutex);
+    g_live = nullptr;
+  }
+  shut_down();
   EVP_CIPHER_free(software_gcm_);
   OSSL_PROVIDER_unload(software_provider_);
   OSSL_LIB_CTX_free(software_libctx_);
+}
+
+void Process::shut_down() {
+  std::call_once(shut_down_once_, [this] {
+    monitor_stop_.store(true, std::memory_order_release);
+    signal_eventfd(monitor_wake_.get());
+    if (monitor_.joinable()) monitor_.join();
+    // Every thread's client unregisters now, before DPDK's clean-up, on a
+    // thread of its own (an exit() inside an ASYNC job runs this on its stack).
+    std::thread([this] {
+      {
+        const std::lock_guard lock(clients_mutex_);
+        for (auto& weak : clients_)
+          if (auto c = weak.lock()) c->detach();
+        clients_.clear();
+      }
+      spdlog::info("{}", summary());
+      attach_error_ = "offload provider: unloaded (the application is exiting)";
+      eal_.reset();
+    }).join();
+  });
 }
 
 std::string Process::summary() const {

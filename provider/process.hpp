@@ -95,6 +95,10 @@ public:
   void watch_callback(Slot& slot);
   void unwatch_callback(Slot& slot) noexcept;
 
+  // Detaches every thread's client, stops the monitor and DPDK (once; at
+  // exit, or when the provider is unloaded). AES-256-GCM then fails.
+  void shut_down();
+
   // The request bound: past it a wait ends with an error.
   std::uint64_t request_timeout_ns(const ThreadClient& client) const noexcept;
 
@@ -119,6 +123,7 @@ private:
   UniqueFd monitor_wake_;
   std::atomic<bool> monitor_stop_{false};
   std::thread monitor_;
+  std::once_flag shut_down_once_;
 };
 
 // Runs `work` on a thread of its own when called inside an ASYNC job: a
