@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <exception>
+#include <pthread.h>
 
 #include "offload/client/backend_link.hpp"
 #include "offload/clock.hpp"
@@ -79,6 +80,11 @@ namespace {
 std::mutex g_live_mutex;
 Process* g_live = nullptr;
 
+// DPDK does not survive fork(): a child inherits the parent's attach (its
+// rings, its rte_mp socket, its frontend registrations) but may use none of
+// it, nor clean it up (that would unlink the parent's files).
+std::atomic<bool> g_forked{false};
+
 // At exit, spdlog's registry (a static constructed after OpenSSL's own exit
 // handler was registered) is destroyed before OPENSSL_cleanup() unloads the
 // provider: logging from the provider's teardown then was a use after free
@@ -86,8 +92,10 @@ Process* g_live = nullptr;
 // its destruction and does the teardown's work while logging still works.
 void shut_down_at_exit() {
   const std::lock_guard lock(g_live_mutex);
-  if (g_live != nullptr) g_live->shut_down();
+  if (g_live != nullptr && !g_forked.load()) g_live->shut_down();
 }
+
+void note_fork_in_child() { g_forked.store(true); }
 
 }  // namespace
 
@@ -110,7 +118,8 @@ Process::Process(Config config) : config_(std::move(config)) {
   monitor_ = std::thread([this] { monitor(); });
   const std::lock_guard lock(g_live_mutex);
   g_live = this;
-  static const bool registered = std::atexit(shut_down_at_exit) == 0;
+  static const bool registered =
+      std::atexit(shut_down_at_exit) == 0 && ::pthread_atfork(nullptr, nullptr, note_fork_in_child) == 0;
   (void)registered;
 }
 
@@ -135,6 +144,11 @@ Process::~Process() {
     const std::lock_guard lock(g_live_mutex);
     g_live = nullptr;
   }
+  if (forked()) {
+    // The monitor thread and the attach are the parent's.
+    if (monitor_.joinable()) monitor_.detach();
+    (void)eal_.release();
+  }
   shut_down();
   EVP_CIPHER_free(software_gcm_);
   OSSL_PROVIDER_unload(software_provider_);
@@ -142,6 +156,7 @@ Process::~Process() {
 }
 
 void Process::shut_down() {
+  if (forked()) return;
   std::call_once(shut_down_once_, [this] {
     monitor_stop_.store(true, std::memory_order_release);
     signal_eventfd(monitor_wake_.get());
@@ -175,7 +190,15 @@ std::string Process::summary() const {
                      counters_.auth_failures.load(), counters_.eagain_pauses.load(), counters_.sync_waits.load());
 }
 
+bool Process::forked() noexcept { return g_forked.load(std::memory_order_relaxed); }
+
 std::shared_ptr<ThreadClient> Process::thread_client(std::string& why) {
+  if (forked()) {
+    why = fmt::format("offload provider: this process was forked after the provider attached to instance '{}' (in its "
+                      "parent); DPDK does not survive fork(): load the provider after the fork",
+                      config_.instance);
+    return nullptr;
+  }
   if (t_client) return t_client;
   if (!t_client_error.empty()) {  // this thread tried and failed: no retry per message
     why = t_client_error;

@@ -75,6 +75,8 @@ public:
   [[nodiscard]] bool attached() const noexcept { return eal_ != nullptr; }
   // Why not attached: names the instance and what to do.
   const std::string& attach_error() const noexcept { return attach_error_; }
+  // A child of the process that attached: it may use nothing of the attach.
+  static bool forked() noexcept;
   // The backend died (or stopped) after the attach: every wait ends.
   [[nodiscard]] bool backend_lost() const noexcept { return backend_lost_.load(std::memory_order_acquire); }
 

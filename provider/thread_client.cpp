@@ -38,6 +38,11 @@ ThreadClient::~ThreadClient() {
 }
 
 void ThreadClient::detach() noexcept {
+  if (Process::forked()) {
+    // The parent's registration: not this process's to end.
+    (void)link_.release();
+    return;
+  }
   // ~BackendLink unregisters (an acknowledged rte_mp request, bounded) if
   // the backend still lives; the backend then takes back every buffer. The
   // last holder may be a wait context freed inside a job.
