@@ -225,7 +225,7 @@ int gcm_init(void* vctx, const unsigned char* key, size_t keylen, const unsigned
   c.encrypt = encrypt;
   if (!process.attached() && !process.config().fallback) {
     OFFLOAD_RAISE(*c.prov, kReasonBackendUnavailable,
-                  process.attach_error() + " (the provider's config says fallback = no)");
+                  process.attach_error() + " (fallback = no; with fallback = yes, or OFFLOAD_FALLBACK=yes, it would run in software)");
     return 0;
   }
   if (params != nullptr && gcm_set_ctx_params(vctx, params) != 1) return 0;

@@ -11,7 +11,7 @@ source "${SCRIPT_DIR}/lib/common.sh"
 
 readonly PRESET=release
 # Each mode is a demo_<mode> function below.
-readonly MODES=(two-process threadsim)
+readonly MODES=(two-process threadsim provider)
 readonly DEFAULT_MODE=two-process
 
 # The backend's flags that the two-process demo passes on as they are, each
@@ -21,6 +21,11 @@ readonly BACKEND_FLAGS=(--delay-ms --delay-dist --delay-ms-min --delay-ms-max --
 # How long the backend may take to become ready, and to stop after SIGTERM.
 readonly READY_TIMEOUT_S=30
 readonly STOP_GRACE_S=10
+# The provider demo: the backend's latency unless --delay-ms is given (a
+# device in the tens of microseconds, as QAT's), and the bound on each step
+# of the TLS exchange (a line to arrive, a program to end).
+readonly PROVIDER_DEFAULT_DELAY_MS=0.1
+readonly TLS_STEP_TIMEOUT_S=20
 
 BUILD_LOG=""
 STEP=0
@@ -28,11 +33,16 @@ WORK_DIR=""
 INSTANCE=""
 BACKEND_PID=""
 FRONTEND_PID=""
+# The provider demo's openssl processes.
+SPEED_PID=""
+SERVER_PID=""
+CLIENT_PID=""
 
 usage() {
   cat <<EOF
 Usage: ${SCRIPT_NAME} [two-process] [FLAGS...]    the two-process DPDK demo (the default)
        ${SCRIPT_NAME} threadsim [FLAGS...]      the one-process demo (threads as the device)
+       ${SCRIPT_NAME} provider [BACKEND FLAGS...]  unmodified openssl through the provider
        ${SCRIPT_NAME} --help
 
 Installs missing Debian packages (scripts/install-deps.sh), builds the ${PRESET}
@@ -46,6 +56,11 @@ MODE (default: ${DEFAULT_MODE}):
                (seed 000's second program, seeds 002/003/004)
   threadsim    OpenSSL ASYNC jobs offloaded to a simulated device made of threads
                (seed 000, the first program); FLAGS go to offload-threadsim
+  provider     the system's unmodified openssl (OpenSSL 3) with the "offload" provider
+               (build/${PRESET}/provider/offload.so, loaded by provider/offload-openssl.cnf):
+               openssl speed -async_jobs 16 -evp aes-256-gcm, then a TLS 1.3 exchange
+               (TLS_AES_256_GCM_SHA384) between s_server -async and s_client, their
+               AES-256-GCM done by offload-backend
 
 two-process: it also reserves hugepages (scripts/setup-hugepages.sh; without root
 it prints the commands to run and exits 3), starts the backend on an instance of
@@ -67,6 +82,13 @@ also on failure or Ctrl-C. Its FLAGS are split between the two programs:
   The programs' own flags: build/${PRESET}/apps/backend/offload-backend --help,
   build/${PRESET}/apps/frontend/offload-frontend --help.
 
+provider: the same set-up as two-process (hugepages, a backend on an instance of its
+own, stopped and cleaned up at the end, also on failure or Ctrl-C); FLAGS are the
+backend's ones above (--delay-ms defaults to ${PROVIDER_DEFAULT_DELAY_MS} here). Between start and stop it runs
+  openssl speed -elapsed -seconds 2 -aead -async_jobs 16 -evp aes-256-gcm -bytes 1024
+and s_server -async <-> s_client, each message checked on arrival, and shows the backend's
+served counter (offload-frontend --stats) after each. stdout is speed's result table.
+
 Examples:
   ${SCRIPT_NAME}
   ${SCRIPT_NAME} --jobs 16 --delay-ms 20
@@ -79,11 +101,14 @@ Examples:
   ${SCRIPT_NAME} threadsim --jobs 5 --fail-job 2
   ${SCRIPT_NAME} threadsim --op aes-256-gcm-encrypt --aad-len 13 --payload 4096
   ${SCRIPT_NAME} threadsim --help          (offload-threadsim's own flags)
+  ${SCRIPT_NAME} provider
+  ${SCRIPT_NAME} provider --delay-ms 1 --engines 4
 
 Exits with the program's exit code (two-process: the frontend's): 0 every job
 verified, 1 a job failed, 2 bad flags (or an unknown MODE), 3 environment (e.g. no
 hugepages; also when the backend cannot start), 4 --timeout-ms expired, 5 the backend
-died mid-run; 130/143/129 when interrupted by SIGINT/SIGTERM/SIGHUP.
+died mid-run; 130/143/129 when interrupted by SIGINT/SIGTERM/SIGHUP. provider: 0 when
+speed and the TLS exchange succeeded, else 1 (or speed's own code).
 EOF
 }
 
@@ -246,6 +271,14 @@ cleanup() {
   local -r status=$?
   # A second Ctrl-C must not cut the cleanup short (it is bounded anyway).
   trap '' INT TERM HUP
+  local -r openssl_pids=("${CLIENT_PID}" "${SERVER_PID}" "${SPEED_PID}")
+  local pid
+  for pid in "${openssl_pids[@]}"; do
+    [[ -n ${pid} ]] || continue
+    stop_child "${pid}" openssl
+    log "stopped openssl (pid ${pid}, exit status ${STOPPED_STATUS})"
+  done
+  CLIENT_PID="" SERVER_PID="" SPEED_PID=""
   if [[ -n ${FRONTEND_PID} ]]; then
     stop_child "${FRONTEND_PID}" offload-frontend
     log "stopped offload-frontend (pid ${FRONTEND_PID}, exit status ${STOPPED_STATUS})"
@@ -321,6 +354,16 @@ stop_backend() {
   fi
 }
 
+hugepages() {
+  step "hugepages" \
+    "DPDK keeps the memory the processes share in 2 MiB hugepages on hugetlbfs" \
+    "(${HUGEPAGES_DIR}). As root this reserves and mounts them if needed; otherwise it" \
+    "prints the commands to run as root, and the demo stops (exit 3)."
+  local code=0
+  "${SCRIPT_DIR}/setup-hugepages.sh" || code=$?
+  ((code == 0)) || die "${code}" "hugepages are not in place (see above)"
+}
+
 # backend_flag FLAG: prints the backend's name for the demo's FLAG; fails
 # when FLAG is not one of the backend's.
 backend_flag() {
@@ -378,13 +421,7 @@ demo_two_process() {
   trap 'on_signal HUP 129' HUP
 
   install_deps
-  step "hugepages" \
-    "DPDK keeps the memory the two processes share in 2 MiB hugepages on hugetlbfs" \
-    "(${HUGEPAGES_DIR}). As root this reserves and mounts them if needed; otherwise it" \
-    "prints the commands to run as root, and the demo stops (exit 3)."
-  local code=0
-  "${SCRIPT_DIR}/setup-hugepages.sh" || code=$?
-  ((code == 0)) || die "${code}" "hugepages are not in place (see above)"
+  hugepages
   build offload-backend offload-frontend
 
   WORK_DIR=$(mktemp -d -t offload-demo.XXXXXX)
@@ -447,6 +484,247 @@ demo_two_process() {
 
   section "Result" "exit code ${frontend_code} (the frontend's): $(describe_exit "${frontend_code}")"
   exit "${frontend_code}"
+}
+
+# ---------------------------------------------------------------------------
+# The provider demo: the system's openssl, unmodified, with the offload provider
+
+# poll_until SECONDS CMD [ARGS...]: CMD every 0.1 s until it succeeds; fails
+# once SECONDS have passed without success.
+poll_until() {
+  local -r deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+exited() {
+  ! running "$1"
+}
+
+# reap_within SECONDS PID: waits up to SECONDS for our child PID to exit and
+# reaps it (REAPED_STATUS: its exit status); fails while it still runs.
+reap_within() {
+  poll_until "$1" exited "$2" || return 1
+  REAPED_STATUS=0
+  wait "$2" || REAPED_STATUS=$?
+}
+
+# send_line FIFO TEXT: TEXT and a newline into FIFO, in one write (one read()
+# for the program on the other side). Bounded: with its reader gone, opening
+# a FIFO would block for good.
+send_line() {
+  timeout 5 tee -- "$1" >/dev/null <<<"$2"
+}
+
+# The environment that loads the provider into any OpenSSL 3 program, on the
+# demo's instance (set once INSTANCE is): absolute paths to run, and the same
+# as a person types them from the repository root.
+provider_env() {
+  PROVIDER_ENV=("OPENSSL_MODULES=$(repo_root)/build/${PRESET}/provider"
+    "OPENSSL_CONF=$(repo_root)/provider/offload-openssl.cnf"
+    "OFFLOAD_INSTANCE=${INSTANCE}")
+  PROVIDER_ENV_SHOWN="OPENSSL_MODULES=\$PWD/build/${PRESET}/provider OPENSSL_CONF=\$PWD/provider/offload-openssl.cnf OFFLOAD_INSTANCE=${INSTANCE}"
+}
+
+# show_openssl [VAR=VALUE...] -- ARGS...: the command line of `openssl ARGS`
+# through the provider, as a person would type it.
+show_openssl() {
+  local extra=""
+  while [[ $1 != -- ]]; do
+    extra+=" $1"
+    shift
+  done
+  shift
+  printf '\n$ %s%s \\\n    openssl %s\n' "${PROVIDER_ENV_SHOWN}" "${extra}" "$*" >&2
+}
+
+# show_stats WHEN: the backend's counters (offload-frontend --stats), as a
+# person would ask for them; SERVED: its served counter.
+show_stats() {
+  local -r frontend=$(repo_root)/build/${PRESET}/apps/frontend/offload-frontend
+  show_command "${frontend}" --instance "${INSTANCE}" --stats
+  local json
+  json=$(timeout 10 "${frontend}" --instance "${INSTANCE}" --stats 2>/dev/null) ||
+    die 1 "offload-frontend --stats failed on instance '${INSTANCE}'"
+  printf '   %s\n' "${json}" >&2
+  SERVED=$(jq -r .served <<<"${json}")
+}
+
+# tls_failed WHY: the TLS step's logs, then exit 1 (cleanup stops the rest).
+tls_failed() {
+  local file
+  for file in server.out server.log client.out client.log; do
+    [[ -s ${WORK_DIR}/${file} ]] || continue
+    log "${file}:"
+    indent <"${WORK_DIR}/${file}"
+  done
+  die 1 "$1"
+}
+
+demo_provider() {
+  local -a backend_args=()
+  local target value
+  while (($# > 0)); do
+    case $1 in
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      --instance | --instance=*)
+        usage_error "--instance: the demo runs an instance of its own (demo-<pid>), so that it can clean up after it"
+        ;;
+    esac
+    target=$(backend_flag "${1%%=*}") ||
+      usage_error "provider: '$1' is not a backend flag (the openssl commands are the demo's; see --help)"
+    if [[ $1 == *=* ]]; then
+      value=${1#*=}
+    else
+      (($# >= 2)) || usage_error "$1 needs a value"
+      value=$2
+      shift
+    fi
+    backend_args+=("${target}" "${value}")
+    shift
+  done
+  # Unless a latency was given (--delay-ms, or a distribution's flags).
+  [[ " ${backend_args[*]} " == *" --delay-"* ]] || backend_args+=(--delay-ms "${PROVIDER_DEFAULT_DELAY_MS}")
+
+  trap 'on_signal INT 130' INT
+  trap 'on_signal TERM 143' TERM
+  trap 'on_signal HUP 129' HUP
+
+  install_deps
+  hugepages
+  build offload-backend offload-frontend offload_provider
+
+  WORK_DIR=$(mktemp -d -t offload-demo.XXXXXX)
+  INSTANCE=demo-$$
+  provider_env
+  [[ -f $(repo_root)/build/${PRESET}/provider/offload.so ]] ||
+    die "${EXIT_ENVIRONMENT}" "build/${PRESET}/provider/offload.so was not built"
+  local openssl_version
+  openssl_version=$(openssl version 2>/dev/null) || die "${EXIT_ENVIRONMENT}" "no openssl program on PATH"
+  [[ ${openssl_version} == "OpenSSL 3."* ]] ||
+    die "${EXIT_ENVIRONMENT}" "openssl is '${openssl_version}': providers need OpenSSL 3"
+
+  step "offload-backend, the device (as in the two-process demo)" \
+    "The DPDK primary: hugepage pools, a ring per frontend, AES-256-GCM on its DPDK cryptodev" \
+    "(crypto_aesni_mb), each request completed no earlier than --delay-ms (here ${backend_args[*]})." \
+    "The provider below is one more frontend of it, living inside an unmodified program."
+  start_backend "${backend_args[@]}"
+
+  step "openssl speed through the provider — the system's openssl, unmodified" \
+    "The program is the system's own ($(command -v openssl), ${openssl_version%% (*}), not rebuilt and not" \
+    "patched: OpenSSL 3 loads providers named in its configuration file. OPENSSL_CONF points at" \
+    "provider/offload-openssl.cnf, which activates the default provider and \"offload\" (offload.so," \
+    "found in OPENSSL_MODULES) and prefers offload (default_properties = ?provider=offload): speed's" \
+    "AES-256-GCM comes from offload, everything else from default. OFFLOAD_INSTANCE names the" \
+    "backend; OFFLOAD_LOG_LEVEL=info adds the provider's attach lines and its summary at exit." \
+    "" \
+    "At load the provider attaches to the backend as a DPDK secondary, as offload-frontend does;" \
+    "the thread that encrypts first registers as a frontend and passes its slots' eventfds over" \
+    "rte_mp. -async_jobs 16: speed runs 16 OpenSSL ASYNC jobs on its one thread. In a job, each" \
+    "encryption becomes a request in a buffer the backend granted; the provider gives the job's" \
+    "wait context one wait fd, its slot's eventfd (ASYNC_WAIT_CTX_set_wait_fd; speed accepts no" \
+    "more than one), and pauses the job (ASYNC_pause_job). speed select()s on the 16 fds and resumes" \
+    "each job whose fd the backend wrote: 16 messages on the device at once, from one thread." \
+    "(Without -async_jobs the provider waits for each message itself, synchronously.)" \
+    "" \
+    "On stdout: speed's result table. Below, on stderr: its progress and the provider's log."
+  local -r speed_args=(speed -elapsed -seconds 2 -aead -async_jobs 16 -evp aes-256-gcm -bytes 1024)
+  show_openssl OFFLOAD_LOG_LEVEL=info -- "${speed_args[@]}"
+  # In the background and `wait`ed for, so that SIGINT/SIGTERM reach the trap at once.
+  env "${PROVIDER_ENV[@]}" OFFLOAD_LOG_LEVEL=info openssl "${speed_args[@]}" </dev/null 2>"${WORK_DIR}/speed.log" &
+  SPEED_PID=$!
+  local speed_code=0
+  wait "${SPEED_PID}" || speed_code=$?
+  SPEED_PID=""
+  indent <"${WORK_DIR}/speed.log"
+  ((speed_code == 0)) || die "${speed_code}" "openssl speed exited with code ${speed_code} (its log is above)"
+  local -r ops=$(grep -oE "[0-9]+ AES-256-GCM's in" "${WORK_DIR}/speed.log" | grep -oE '^[0-9]+' || echo '?')
+  show_stats
+  local -r served_after_speed=${SERVED}
+  log "speed counted ${ops} AES-256-GCM operations; the backend served ${served_after_speed} request(s)" \
+    "(the provider's summary, above, says where its messages went: on the device or in software)"
+
+  step "TLS 1.3 through the provider: s_server -async <-> s_client (TLS_AES_256_GCM_SHA384)" \
+    "With TLS_AES_256_GCM_SHA384 every record after the ServerHello (the handshake's encrypted" \
+    "messages, then the application data) is sealed and opened with AES-256-GCM, so both programs'" \
+    "records go to the backend; each program is a DPDK secondary and a frontend of its own." \
+    "s_server -async runs the connection in ASYNC jobs: each record's job pauses on its one wait fd" \
+    "(\"Read BLOCK (Async)\" in the server's output) while the backend works; s_client, without" \
+    "-async, waits synchronously. A throwaway self-signed P-256 certificate comes first, made by" \
+    "plain openssl (no provider: key generation is not AES-GCM). The server listens on a free" \
+    "port of 127.0.0.1 (port 0: the kernel picks one), ends after one connection (-naccept 1)."
+  local -r cert=${WORK_DIR}/cert.pem key=${WORK_DIR}/key.pem
+  show_command openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -days 1 -keyout key.pem -out cert.pem
+  env -u OPENSSL_CONF -u OPENSSL_MODULES openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+    -nodes -subj /CN=localhost -days 1 -keyout "${key}" -out "${cert}" 2>"${WORK_DIR}/req.log" ||
+    { indent <"${WORK_DIR}/req.log"; die 1 "openssl req could not make a certificate"; }
+  # Each program's stdin is a FIFO it opens read-write: it never sees end of
+  # file (which would end its connection); the demo writes lines into it.
+  mkfifo "${WORK_DIR}/server.in" "${WORK_DIR}/client.in"
+
+  local -r server_args=(s_server -async -accept 127.0.0.1:0 -naccept 1 -tls1_3
+    -ciphersuites TLS_AES_256_GCM_SHA384 -cert cert.pem -key key.pem)
+  show_openssl -- "${server_args[@]}" "&"
+  (cd "${WORK_DIR}" && exec env "${PROVIDER_ENV[@]}" openssl "${server_args[@]}") \
+    0<>"${WORK_DIR}/server.in" >"${WORK_DIR}/server.out" 2>"${WORK_DIR}/server.log" &
+  SERVER_PID=$!
+  poll_until "${TLS_STEP_TIMEOUT_S}" grep -qE '^ACCEPT 127\.0\.0\.1:[0-9]+$' "${WORK_DIR}/server.out" ||
+    tls_failed "s_server did not listen within ${TLS_STEP_TIMEOUT_S} s"
+  local -r port=$(sed -nE 's/^ACCEPT 127\.0\.0\.1:([0-9]+)$/\1/p' "${WORK_DIR}/server.out")
+  log "s_server (pid ${SERVER_PID}) listens on 127.0.0.1:${port}"
+
+  local -r client_args=(s_client -connect "127.0.0.1:${port}" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
+    -quiet -no_ign_eof)
+  show_openssl -- "${client_args[@]}"
+  env "${PROVIDER_ENV[@]}" openssl "${client_args[@]}" \
+    0<>"${WORK_DIR}/client.in" >"${WORK_DIR}/client.out" 2>"${WORK_DIR}/client.log" &
+  CLIENT_PID=$!
+
+  local -r to_server="hello over TLS 1.3 from s_client (pid ${CLIENT_PID}), instance ${INSTANCE}"
+  local -r to_client="hello back from s_server (pid ${SERVER_PID})"
+  log "typing into s_client: ${to_server}"
+  send_line "${WORK_DIR}/client.in" "${to_server}" || tls_failed "s_client does not read its input"
+  poll_until "${TLS_STEP_TIMEOUT_S}" grep -qxF -- "${to_server}" "${WORK_DIR}/server.out" ||
+    tls_failed "s_server did not receive the client's message within ${TLS_STEP_TIMEOUT_S} s"
+  log "s_server printed it, intact: ${to_server}"
+  log "typing into s_server: ${to_client}"
+  send_line "${WORK_DIR}/server.in" "${to_client}" || tls_failed "s_server does not read its input"
+  poll_until "${TLS_STEP_TIMEOUT_S}" grep -qxF -- "${to_client}" "${WORK_DIR}/client.out" ||
+    tls_failed "s_client did not receive the server's message within ${TLS_STEP_TIMEOUT_S} s"
+  log "s_client printed it, intact: ${to_client}"
+  # Q: s_client's command to close the connection (close_notify); the
+  # server, -naccept 1, ends with it.
+  log "typing Q into s_client: it closes the connection; the server ends with it"
+  send_line "${WORK_DIR}/client.in" Q || tls_failed "s_client does not read its input"
+  reap_within "${TLS_STEP_TIMEOUT_S}" "${CLIENT_PID}" || tls_failed "s_client did not end"
+  CLIENT_PID=""
+  local -r client_code=${REAPED_STATUS}
+  reap_within "${TLS_STEP_TIMEOUT_S}" "${SERVER_PID}" || tls_failed "s_server did not end after its connection"
+  SERVER_PID=""
+  local -r server_code=${REAPED_STATUS}
+  ((client_code == 0 && server_code == 0)) ||
+    tls_failed "s_client exited with code ${client_code}, s_server with ${server_code}"
+  local -r pauses=$(grep -cE '^(Read|Write) BLOCK \(Async\)$' "${WORK_DIR}/server.out" || true)
+  log "s_server: $(grep -m1 '^CIPHER is ' "${WORK_DIR}/server.out" || echo 'no CIPHER line');" \
+    "its job paused for the device ${pauses} time(s) in its data phase (\"BLOCK (Async)\")"
+  show_stats
+  log "the backend served $((SERVED - served_after_speed)) more request(s): the handshake's records and the" \
+    "two messages, each sealed by its sender's frontend and opened by its receiver's"
+
+  step "stop the backend (SIGTERM)" \
+    "Its log shows speed, s_server and s_client registering as frontends (\"registered: pid ...\")," \
+    "each AES-256 key they registered, the first requests served, and each detaching at exit."
+  stop_backend
+
+  section "Result" "exit code 0: openssl speed and the TLS 1.3 exchange ran their AES-256-GCM on offload-backend"
+  exit 0
 }
 
 main() {

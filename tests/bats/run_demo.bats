@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # scripts/run-demo.sh end to end: deps, quiet build, then the two-process
-# DPDK demo (the default mode) or the threadsim demo.
+# DPDK demo (the default mode), the threadsim demo or the provider demo.
 
 load 'test_helper/common-setup'
 
@@ -185,16 +185,77 @@ interrupt_demo() {
   run -2 --separate-stderr bounded 30 "${DEMO}" warp-drive
 
   assert_output ''
-  with_stderr assert_line --regexp "error: unknown mode 'warp-drive' \(modes: two-process threadsim\)"
+  with_stderr assert_line --regexp "error: unknown mode 'warp-drive' \(modes: two-process threadsim provider\)"
   with_stderr refute_line --partial '== Step'
 }
 
-@test "run-demo.sh --help documents both modes and how the flags are split" {
+@test "run-demo.sh --help documents the three modes and how the flags are split" {
   run -0 --separate-stderr bounded 30 "${DEMO}" --help
 
   assert_line --partial 'two-process'
   assert_line --partial 'threadsim'
+  assert_line --regexp '^  provider +the system.s unmodified openssl'
+  assert_line --partial 'openssl speed -elapsed -seconds 2 -aead -async_jobs 16 -evp aes-256-gcm -bytes 1024'
   assert_line --partial 'to offload-backend (the device):'
   assert_line --partial '--delay-ms D'
   assert_line --partial 'to offload-frontend (the jobs): every other flag'
+}
+
+# The provider demo: the system's openssl, unmodified, through the provider,
+# between a backend the demo starts and stops.
+@test "run-demo.sh provider: openssl speed and a TLS 1.3 exchange through the provider, counted by the backend; nothing left" {
+  run -0 --separate-stderr bounded 560 "${DEMO}" provider --delay-ms 0.05
+
+  # stdout is speed's result table alone.
+  assert_line --regexp '^AES-256-GCM +[0-9]+\.[0-9]+k$'
+  refute_output --partial '=='
+  refute_output --partial '[offload-provider]'
+  # stderr: the headed walkthrough, in order.
+  with_stderr assert_line --regexp '^== Step 3: build \(release\) ==$'
+  with_stderr assert_line --partial 'offload-backend offload-frontend offload_provider'
+  with_stderr assert_line --regexp '^== Step 4: offload-backend, the device'
+  with_stderr assert_line --regexp '^== Step 5: openssl speed through the provider'
+  with_stderr assert_line --regexp '^== Step 6: TLS 1\.3 through the provider: s_server -async <-> s_client'
+  with_stderr assert_line --regexp '^== Step 7: stop the backend'
+  # The notes name what makes it work.
+  with_stderr assert_line --partial 'default_properties = ?provider=offload'
+  with_stderr assert_line --partial 'ASYNC_WAIT_CTX_set_wait_fd'
+  with_stderr assert_line --partial 'ASYNC_pause_job'
+  # --delay-ms went to the backend; the command lines a person types.
+  with_stderr assert_line --regexp '^\$ build/release/apps/backend/offload-backend --instance demo-[0-9]+ --delay-ms 0\.05 '
+  # shellcheck disable=SC2016 # $PWD is shown as typed, not expanded
+  local -r env_re='OPENSSL_MODULES=\$PWD/build/release/provider OPENSSL_CONF=\$PWD/provider/offload-openssl\.cnf OFFLOAD_INSTANCE=demo-[0-9]+'
+  with_stderr assert_line --regexp "^\\\$ ${env_re} OFFLOAD_LOG_LEVEL=info \\\\$"
+  with_stderr assert_line '    openssl speed -elapsed -seconds 2 -aead -async_jobs 16 -evp aes-256-gcm -bytes 1024'
+  with_stderr assert_line --regexp '^    openssl s_server -async -accept 127\.0\.0\.1:0 -naccept 1 -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 '
+  with_stderr assert_line --regexp '^    openssl s_client -connect 127\.0\.0\.1:[0-9]+ -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 '
+
+  # speed: through the provider, on the device, none failed; the backend
+  # served at least as many requests as speed counted operations.
+  with_stderr assert_line --regexp "\[offload-provider\] \[info\] attached to the backend of instance 'demo-[0-9]+'"
+  with_stderr assert_line --regexp "\[offload-provider\] \[info\] offload provider, instance 'demo-[0-9]+': [1-9][0-9]* message\(s\) on the device, 0 in software, 0 failed,"
+  [[ ${stderr} =~ speed\ counted\ ([0-9]+)\ AES-256-GCM\ operations\;\ the\ backend\ served\ ([0-9]+)\ request ]] ||
+    fail "no line with speed's count and the backend's"
+  local -r ops=${BASH_REMATCH[1]} served=${BASH_REMATCH[2]}
+  ((ops > 0 && served >= ops)) || fail "speed counted ${ops} operations, the backend served ${served}"
+
+  # TLS: each message arrived intact; the backend served the records.
+  with_stderr assert_line --regexp '^run-demo\.sh: s_server printed it, intact: hello over TLS 1\.3 from s_client \(pid [0-9]+\)'
+  with_stderr assert_line --regexp '^run-demo\.sh: s_client printed it, intact: hello back from s_server \(pid [0-9]+\)$'
+  with_stderr assert_line --regexp '^run-demo\.sh: s_server: CIPHER is TLS_AES_256_GCM_SHA384; its job paused for the device [1-9][0-9]* time'
+  [[ ${stderr} =~ the\ backend\ served\ ([0-9]+)\ more\ request ]] || fail "no count of the TLS exchange's requests"
+  ((BASH_REMATCH[1] > 4)) || fail "the backend served ${BASH_REMATCH[1]} request(s) for the TLS exchange"
+
+  with_stderr assert_line --partial '[backend] [info] stopped cleanly'
+  with_stderr assert_line --regexp '^ +exit code 0: openssl speed and the TLS 1\.3 exchange ran their AES-256-GCM on offload-backend$'
+  demo_instance
+  assert_no_leftovers "${DEMO_INSTANCE}"
+}
+
+@test "run-demo.sh provider refuses a flag that is not the backend's with exit 2 before building" {
+  run -2 --separate-stderr bounded 30 "${DEMO}" provider --jobs 4
+
+  assert_output ''
+  with_stderr assert_line --partial "error: provider: '--jobs' is not a backend flag"
+  with_stderr refute_line --partial '== Step'
 }

@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# The OpenSSL 3 provider "offload" (provider/, build/<preset>/provider/offload.so)
+# end to end: the unmodified openssl command line program, loading it through
+# provider/offload-openssl.cnf, has its AES-256-GCM done by an offload-backend:
+# openssl speed with ASYNC jobs and without, a TLS 1.3 connection between
+# s_server -async and s_client, no backend (an error, or software with
+# fallback = yes), and either side SIGKILLed mid-run. Every test runs its own
+# instance; teardown stops what it started and removes what it left.
+
+load 'test_helper/common-setup'
+load 'test_helper/two-process'
+load 'test_helper/provider'
+
+# The speed runs: AES-256-GCM on 1024-byte messages, as README's example.
+SPEED=(speed -elapsed -bytes 1024 -aead -evp aes-256-gcm)
+
+# ---------------------------------------------------------------------------
+# openssl speed
+
+@test "openssl speed -async_jobs 16 -evp aes-256-gcm: exit 0; the backend served every operation speed counted, none failed" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+
+  OFFLOAD_LOG_LEVEL=info run -0 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1 -async_jobs 16
+  assert_speed_result
+  with_stderr assert_line --partial "attached to the backend of instance '${INSTANCE}' as a DPDK secondary"
+  # The provider's own count, at exit: what it sent to the device, and that
+  # nothing failed (speed stops at the first failure, but its count would
+  # not show a message that failed after it).
+  provider_summary
+  ((SUMMARY_DEVICE >= SPEED_OPS)) ||
+    fail "speed counted ${SPEED_OPS} operations, the provider sent ${SUMMARY_DEVICE} to the device"
+  assert_equal "${SUMMARY_FAILED}" 0
+
+  # The backend's own count: its served counter would not grow for
+  # operations done in software inside the openssl process.
+  stats
+  local -r served=$(json_value .served)
+  ((served >= SPEED_OPS)) || fail "speed counted ${SPEED_OPS} operations, the backend served ${served}"
+  # openssl exited: its frontend detached, its 16 sessions (one per job's key) freed.
+  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "openssl speed without -async_jobs (no ASYNC job: the provider waits synchronously): exit 0, every operation served by the backend" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+
+  OFFLOAD_LOG_LEVEL=info run -0 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1
+  assert_speed_result
+  provider_summary
+  ((SUMMARY_DEVICE >= SPEED_OPS)) ||
+    fail "speed counted ${SPEED_OPS} operations, the provider sent ${SUMMARY_DEVICE} to the device"
+  # Each went the synchronous way: outside an ASYNC job there is no pause.
+  ((SUMMARY_SYNC_WAITS >= SPEED_OPS)) ||
+    fail "${SUMMARY_SYNC_WAITS} synchronous wait(s) for ${SPEED_OPS} operations"
+  assert_equal "${SUMMARY_FAILED}" 0
+
+  stats
+  local -r served=$(json_value .served)
+  ((served >= SPEED_OPS)) || fail "speed counted ${SPEED_OPS} operations, the backend served ${served}"
+  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# ---------------------------------------------------------------------------
+# TLS 1.3
+
+# Both programs are unmodified openssl: s_server -async runs each connection
+# in ASYNC jobs (a paused job shows as "Read/Write BLOCK (Async)"), s_client
+# waits synchronously. A line written on one side's stdin (a FIFO, see
+# start_provider_openssl) is one TLS 1.3 record of that many bytes plus its
+# content type byte, so each direction's record is recognisable in the
+# backend's log by its length: encrypted for the sender's frontend,
+# decrypted for the receiver's.
+@test "TLS 1.3 (TLS_AES_256_GCM_SHA384) between s_server -async and s_client: each side's message arrives intact, its record encrypted and decrypted by the backend" {
+  # --log-level debug: the backend logs every request it serves (info only its first 32).
+  start_backend "${INSTANCE}" --delay-ms 0.05 --log-level debug
+  make_cert
+  local -r dir=${BATS_TEST_TMPDIR}
+  mkfifo "${dir}/server.in" "${dir}/client.in"
+
+  # Port 0: the kernel picks a free one, which s_server prints ("ACCEPT
+  # 127.0.0.1:PORT"), so parallel runs never collide.
+  PROVIDER_STDIN=${dir}/server.in start_provider_openssl server 30 s_server -async -naccept 1 \
+    -accept 127.0.0.1:0 -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 -cert "${CERT}" -key "${KEY}"
+  local -r server_timeout_pid=${STARTED_PID}
+  local -r server_pid=$(child_pid "${server_timeout_pid}")
+  wait_for_line 20 "${dir}/server.out" '^ACCEPT 127\.0\.0\.1:[0-9]+$' || fail "s_server never listened"
+  local -r port=$(sed -nE 's/^ACCEPT 127\.0\.0\.1:([0-9]+)$/\1/p' "${dir}/server.out")
+
+  # -quiet -no_ign_eof: only the server's data on stdout; the line "Q" on
+  # its stdin closes the connection (close_notify), and ends s_client.
+  PROVIDER_STDIN=${dir}/client.in start_provider_openssl client 30 s_client -quiet -no_ign_eof \
+    -connect "127.0.0.1:${port}" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
+  local -r client_timeout_pid=${STARTED_PID}
+  local -r client_pid=$(child_pid "${client_timeout_pid}")
+
+  # 100 bytes with the newline: a 101-byte record; the answer 150: 151.
+  local -r to_server=$(padded "client-to-server-${INSTANCE}-" 99)
+  local -r to_client=$(padded "server-to-client-${INSTANCE}-" 149)
+  send_line "${dir}/client.in" "${to_server}" || fail "s_client's stdin: nobody reads it"
+  wait_until 20 grep -qxF -- "${to_server}" "${dir}/server.out" ||
+    fail "s_server never printed the client's message intact"
+  send_line "${dir}/server.in" "${to_client}" || fail "s_server's stdin: nobody reads it"
+  wait_until 20 grep -qxF -- "${to_client}" "${dir}/client.out" ||
+    fail "s_client never printed the server's message intact"
+  send_line "${dir}/client.in" Q || fail "s_client's stdin: nobody reads it"
+
+  reap_tracked 10 "${client_timeout_pid}" || fail "s_client still runs 10 s after its Q"
+  assert_equal "${EXIT_STATUS}" 0
+  # -naccept 1: the server ends with its one connection.
+  reap_tracked 10 "${server_timeout_pid}" || fail "s_server still runs 10 s after the connection closed"
+  assert_equal "${EXIT_STATUS}" 0
+  grep -qxF 'CIPHER is TLS_AES_256_GCM_SHA384' "${dir}/server.out" || fail "s_server did not negotiate TLS_AES_256_GCM_SHA384"
+  # The provider paused the server's ASYNC job while the device worked.
+  grep -qE '^(Read|Write) BLOCK \(Async\)$' "${dir}/server.out" || fail "s_server's jobs never paused (no BLOCK (Async))"
+
+  # Both processes attached to the backend as frontends of their own.
+  local -r server_id=$(frontend_id_of "${server_pid}") client_id=$(frontend_id_of "${client_pid}")
+  [[ -n ${server_id} && -n ${client_id} ]] ||
+    fail "not both registered with the backend: s_server (pid ${server_pid}) '${server_id}', s_client (pid ${client_pid}) '${client_id}'"
+  local -r served_re='job [0-9]+: served request seq [0-9]+'
+  assert_backend_logged "\] frontend ${client_id} ${served_re} \(101 bytes, aes-256-gcm-encrypt\)"
+  assert_backend_logged "\] frontend ${server_id} ${served_re} \(101 bytes, aes-256-gcm-decrypt\)"
+  assert_backend_logged "\] frontend ${server_id} ${served_re} \(151 bytes, aes-256-gcm-encrypt\)"
+  assert_backend_logged "\] frontend ${client_id} ${served_re} \(151 bytes, aes-256-gcm-decrypt\)"
+
+  stats
+  # The handshake's records too (its encrypted extensions, certificate,
+  # finished messages, session tickets), on top of these 4.
+  assert_json '.served > 4'
+  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# ---------------------------------------------------------------------------
+# No backend
+
+@test "no backend (fallback = no): openssl speed fails at once naming the instance, and creates nothing" {
+  # INSTANCE: unique to this test, nobody runs a backend on it.
+  local -r started=$(now_us)
+  run -1 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1 -async_jobs 16
+  local -r elapsed_us=$(($(now_us) - started))
+
+  ((elapsed_us < 5000000)) || fail "openssl speed took ${elapsed_us} us to give up"
+  with_stderr assert_line --regexp "no offload-backend is running for instance '${INSTANCE}'"
+  with_stderr assert_line --partial "start it with: offload-backend --instance ${INSTANCE}"
+  # It did not measure software in the device's name.
+  refute_output --partial 'AES-256-GCM '
+  assert_equal "$(stderr_count "AES-256-GCM's in")" 0
+  # No DPDK start-up without a primary: no runtime dir, no hugepage file.
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "fallback = yes (OFFLOAD_FALLBACK=yes), no backend: openssl speed runs in software, exit 0, the summary counts the software messages" {
+  OFFLOAD_FALLBACK=yes OFFLOAD_LOG_LEVEL=info run -0 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1 -async_jobs 16
+  assert_speed_result
+  with_stderr assert_line --partial "fallback = yes: AES-256-GCM runs in software"
+  provider_summary
+  assert_equal "${SUMMARY_DEVICE}" 0
+  ((SUMMARY_SOFTWARE >= SPEED_OPS)) ||
+    fail "speed counted ${SPEED_OPS} operations, the provider ${SUMMARY_SOFTWARE} in software"
+  [[ ${SUMMARY_WHY} == *'no backend (fallback = yes)'* ]] ||
+    fail "the summary gives another reason for software: '${SUMMARY_WHY}'"
+  assert_equal "${SUMMARY_FAILED}" 0
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# ---------------------------------------------------------------------------
+# A side dies mid-run
+
+@test "backend SIGKILLed during a speed run (openssl speed -async_jobs 16 -seconds 10): speed exits 1 within 3 s saying the backend died; no process is left" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+  local -r killed_backend_timeout_pid=${BACKEND_TIMEOUT_PID}
+
+  start_provider_openssl speed 30 "${SPEED[@]}" -seconds 10 -async_jobs 16
+  local -r speed_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.frontends == 1 and .served > 0' || fail "openssl speed was never served: $(stats_now)"
+
+  local -r killed_at=$(now_us)
+  kill -KILL "${BACKEND_PID}"
+  # The provider's monitor checks that the backend lives every 50 ms and
+  # fails the requests in flight: speed stops at its first failure.
+  reap_tracked 10 "${speed_timeout_pid}" || fail "openssl speed still runs 10 s after the backend died"
+  local -r elapsed_us=$(($(now_us) - killed_at))
+  assert_equal "${EXIT_STATUS}" 1
+  ((elapsed_us < 3000000)) || fail "openssl speed took ${elapsed_us} us to end after the backend died"
+  grep -qF "the backend of instance '${INSTANCE}' died" "${BATS_TEST_TMPDIR}/speed.log" ||
+    fail "openssl speed's stderr does not say that the backend died"
+  reap_tracked 5 "${killed_backend_timeout_pid}" || fail "the SIGKILLed backend's timeout did not exit"
+
+  # No process of this test is left: both are reaped above, and nothing else
+  # names the instance. What the killed backend left (its runtime dir and
+  # hugepage files; the files of the provider inside openssl, a DPDK secondary
+  # that lost its primary) is teardown's to remove.
+  local -r processes=$(instance_leftovers "${INSTANCE}" | grep '^process: ' || true)
+  assert_equal "${processes}" ''
+}
+
+@test "the application SIGKILLed mid-run (openssl speed -async_jobs 16): the backend takes back every buffer and frees its sessions; it still serves" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+
+  start_provider_openssl speed 30 "${SPEED[@]}" -seconds 10 -async_jobs 16
+  local -r speed_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.frontends == 1 and .served > 0' || fail "openssl speed was never served: $(stats_now)"
+  local speed_pid
+  speed_pid=$(child_pid "${speed_timeout_pid}") || fail "no openssl under its timeout"
+  # Mid-run: its 16 jobs each hold a key (a crypto session) on the backend.
+  stats
+  assert_json '.crypto_sessions > 0'
+
+  kill -KILL "${speed_pid}"
+  wait_until 3 stats_match "${POOLS_FULL} and .crypto_sessions == 0" ||
+    fail "3 s after the SIGKILL the backend still misses buffers, a slot or sessions: $(stats_now)"
+  reap_tracked 5 "${speed_timeout_pid}" || fail "the killed openssl's timeout did not exit"
+  assert_equal "${EXIT_STATUS}" 137
+  assert_backend_logged 'frontend [0-9]+ detached \(its process exited\)' 1
+  assert_backend_alive
+
+  verify_and_stop
+}
