@@ -33,6 +33,9 @@ WORK_DIR=""
 INSTANCE=""
 BACKEND_PID=""
 FRONTEND_PID=""
+# split_demo_flags' result.
+DEMO_BACKEND_ARGS=()
+DEMO_OTHER_ARGS=()
 # The provider demo's openssl processes.
 SPEED_PID=""
 SERVER_PID=""
@@ -383,10 +386,13 @@ backend_flag() {
   esac
 }
 
-demo_two_process() {
-  # Split the flags: the backend's (--flag VALUE or --flag=VALUE) and the rest,
-  # which the frontend checks itself.
-  local -a backend_args=() frontend_args=()
+# split_demo_flags ARGS...: the demo's flags, split into DEMO_BACKEND_ARGS
+# (the backend's, --flag VALUE or --flag=VALUE, under the backend's names)
+# and DEMO_OTHER_ARGS (the rest, in order). --help prints the usage and
+# exits; --instance and raw EAL arguments are refused.
+split_demo_flags() {
+  DEMO_BACKEND_ARGS=()
+  DEMO_OTHER_ARGS=()
   local target value
   while (($# > 0)); do
     case $1 in
@@ -409,12 +415,18 @@ demo_two_process() {
         value=$2
         shift
       fi
-      backend_args+=("${target}" "${value}")
+      DEMO_BACKEND_ARGS+=("${target}" "${value}")
     else
-      frontend_args+=("$1")
+      DEMO_OTHER_ARGS+=("$1")
     fi
     shift
   done
+}
+
+demo_two_process() {
+  split_demo_flags "$@"
+  # The frontend checks its flags itself.
+  local -a backend_args=("${DEMO_BACKEND_ARGS[@]}") frontend_args=("${DEMO_OTHER_ARGS[@]}")
 
   trap 'on_signal INT 130' INT
   trap 'on_signal TERM 143' TERM
@@ -565,30 +577,10 @@ tls_failed() {
 }
 
 demo_provider() {
-  local -a backend_args=()
-  local target value
-  while (($# > 0)); do
-    case $1 in
-      -h | --help)
-        usage
-        exit 0
-        ;;
-      --instance | --instance=*)
-        usage_error "--instance: the demo runs an instance of its own (demo-<pid>), so that it can clean up after it"
-        ;;
-    esac
-    target=$(backend_flag "${1%%=*}") ||
-      usage_error "provider: '$1' is not a backend flag (the openssl commands are the demo's; see --help)"
-    if [[ $1 == *=* ]]; then
-      value=${1#*=}
-    else
-      (($# >= 2)) || usage_error "$1 needs a value"
-      value=$2
-      shift
-    fi
-    backend_args+=("${target}" "${value}")
-    shift
-  done
+  split_demo_flags "$@"
+  ((${#DEMO_OTHER_ARGS[@]} == 0)) ||
+    usage_error "provider: '${DEMO_OTHER_ARGS[0]}' is not a backend flag (the openssl commands are the demo's; see --help)"
+  local -a backend_args=("${DEMO_BACKEND_ARGS[@]}")
   # Unless a latency was given (--delay-ms, or a distribution's flags).
   [[ " ${backend_args[*]} " == *" --delay-"* ]] || backend_args+=(--delay-ms "${PROVIDER_DEFAULT_DELAY_MS}")
 

@@ -14,6 +14,25 @@ load 'test_helper/provider'
 # The speed runs: AES-256-GCM on 1024-byte messages, as README's example.
 SPEED=(speed -elapsed -bytes 1024 -aead -evp aes-256-gcm)
 
+# assert_every_operation_served: after a speed run (assert_speed_result)
+# with OFFLOAD_LOG_LEVEL=info, the provider's exit summary says it sent at
+# least speed's count to the device and failed none; the backend's served
+# counter says the same (it would not grow for operations done in software
+# inside the openssl process); openssl's frontend detached with every buffer
+# back and its sessions freed; the backend stops cleanly.
+assert_every_operation_served() {
+  provider_summary
+  ((SUMMARY_DEVICE >= SPEED_OPS)) ||
+    fail "speed counted ${SPEED_OPS} operations, the provider sent ${SUMMARY_DEVICE} to the device"
+  assert_equal "${SUMMARY_FAILED}" 0
+  stats
+  local -r served=$(json_value .served)
+  ((served >= SPEED_OPS)) || fail "speed counted ${SPEED_OPS} operations, the backend served ${served}"
+  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 # ---------------------------------------------------------------------------
 # openssl speed
 
@@ -26,20 +45,7 @@ SPEED=(speed -elapsed -bytes 1024 -aead -evp aes-256-gcm)
   # The provider's own count, at exit: what it sent to the device, and that
   # nothing failed (speed stops at the first failure, but its count would
   # not show a message that failed after it).
-  provider_summary
-  ((SUMMARY_DEVICE >= SPEED_OPS)) ||
-    fail "speed counted ${SPEED_OPS} operations, the provider sent ${SUMMARY_DEVICE} to the device"
-  assert_equal "${SUMMARY_FAILED}" 0
-
-  # The backend's own count: its served counter would not grow for
-  # operations done in software inside the openssl process.
-  stats
-  local -r served=$(json_value .served)
-  ((served >= SPEED_OPS)) || fail "speed counted ${SPEED_OPS} operations, the backend served ${served}"
-  # openssl exited: its frontend detached, its 16 sessions (one per job's key) freed.
-  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
-  stop_backend
-  assert_no_leftovers "${INSTANCE}"
+  assert_every_operation_served
 }
 
 @test "openssl speed without -async_jobs (no ASYNC job: the provider waits synchronously): exit 0, every operation served by the backend" {
@@ -47,20 +53,11 @@ SPEED=(speed -elapsed -bytes 1024 -aead -evp aes-256-gcm)
 
   OFFLOAD_LOG_LEVEL=info run -0 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1
   assert_speed_result
-  provider_summary
-  ((SUMMARY_DEVICE >= SPEED_OPS)) ||
-    fail "speed counted ${SPEED_OPS} operations, the provider sent ${SUMMARY_DEVICE} to the device"
   # Each went the synchronous way: outside an ASYNC job there is no pause.
+  provider_summary
   ((SUMMARY_SYNC_WAITS >= SPEED_OPS)) ||
     fail "${SUMMARY_SYNC_WAITS} synchronous wait(s) for ${SPEED_OPS} operations"
-  assert_equal "${SUMMARY_FAILED}" 0
-
-  stats
-  local -r served=$(json_value .served)
-  ((served >= SPEED_OPS)) || fail "speed counted ${SPEED_OPS} operations, the backend served ${served}"
-  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
-  stop_backend
-  assert_no_leftovers "${INSTANCE}"
+  assert_every_operation_served
 }
 
 # ---------------------------------------------------------------------------
