@@ -129,7 +129,8 @@ const OSSL_DISPATCH kProviderFunctions[] = {{OSSL_FUNC_PROVIDER_TEARDOWN, fn(tea
 bool truthy(const std::string& v) { return v == "yes" || v == "1" || v == "true" || v == "on"; }
 
 // The provider's section of the configuration, then the environment
-// (OFFLOAD_INSTANCE, OFFLOAD_FALLBACK, OFFLOAD_LOG_LEVEL), which wins: one
+// (OFFLOAD_INSTANCE, OFFLOAD_FALLBACK, OFFLOAD_LOG_LEVEL, OFFLOAD_TIMEOUT_MS),
+// which wins: one
 // configuration file serves every instance.
 Config read_config(const OSSL_CORE_HANDLE* handle, OSSL_FUNC_core_get_params_fn* core_get_params) {
   Config config;
@@ -153,6 +154,8 @@ Config read_config(const OSSL_CORE_HANDLE* handle, OSSL_FUNC_core_get_params_fn*
   if (const char* v = std::getenv("OFFLOAD_INSTANCE"); v != nullptr && *v != '\0') config.instance = v;
   if (const char* v = std::getenv("OFFLOAD_FALLBACK"); v != nullptr && *v != '\0') config.fallback = truthy(v);
   if (const char* v = std::getenv("OFFLOAD_LOG_LEVEL"); v != nullptr && *v != '\0') config.log_level = v;
+  if (const char* v = std::getenv("OFFLOAD_TIMEOUT_MS"); v != nullptr && *v != '\0')
+    config.timeout_ms = std::strtoull(v, nullptr, 10);
   return config;
 }
 

@@ -218,3 +218,50 @@ assert_every_operation_served() {
 
   verify_and_stop
 }
+
+# ---------------------------------------------------------------------------
+# Backpressure and bounds
+
+@test "as many ASYNC jobs as buffers (--pool-size 64, -async_jobs 64): a job that finds no buffer (one in transit back) pauses with ASYNC_STATUS_EAGAIN and retry; every operation served, none failed" {
+  start_backend "${INSTANCE}" --delay-ms 1 --pool-size 64
+
+  OFFLOAD_LOG_LEVEL=info run -0 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1 -async_jobs 64
+  assert_speed_result
+  provider_summary
+  # A buffer given back goes through the backend before it is granted again:
+  # meanwhile the job that wants it finds none.
+  ((SUMMARY_EAGAIN > 0)) || fail "no job paused for a buffer (EAGAIN): the pool did not run out"
+  echo "# ${SUMMARY_EAGAIN} EAGAIN pause(s) for ${SPEED_OPS} operations" >&3
+  assert_every_operation_served
+}
+
+# SIGSTOP keeps the backend's DPDK primary alive (its lock held) while it
+# serves nothing: no liveness check can tell, only the requests' bound.
+@test "a backend that stops answering (SIGSTOP): each request ends at its bound (OFFLOAD_TIMEOUT_MS=300) with an error, speed exits 1; the backend, resumed, has every buffer back" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+
+  OFFLOAD_TIMEOUT_MS=300 start_provider_openssl speed 30 "${SPEED[@]}" -seconds 10 -async_jobs 16
+  local -r speed_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.frontends == 1 and .served > 0' || fail "openssl speed was never served: $(stats_now)"
+
+  kill -STOP "${BACKEND_PID}"
+  local -r stopped_at=$(now_us)
+  # The bound, then the exit: openssl's unregistration and DPDK's clean-up
+  # each wait for a backend that does not answer, each bounded.
+  reap_tracked 20 "${speed_timeout_pid}" || {
+    kill -CONT "${BACKEND_PID}"
+    fail "openssl speed still runs 20 s after the backend stopped answering"
+  }
+  local -r elapsed_us=$(($(now_us) - stopped_at))
+  kill -CONT "${BACKEND_PID}"
+  assert_equal "${EXIT_STATUS}" 1
+  grep -qF "outlived its bound" "${BATS_TEST_TMPDIR}/speed.log" ||
+    fail "openssl speed's stderr does not say that a request outlived its bound"
+  echo "# speed ended ${elapsed_us} us after the SIGSTOP" >&3
+
+  # Resumed, the backend finds the frontend gone and takes everything back.
+  wait_until 10 stats_match "${POOLS_FULL} and .crypto_sessions == 0" ||
+    fail "the resumed backend misses buffers, a slot or sessions: $(stats_now)"
+  assert_backend_alive
+  verify_and_stop
+}

@@ -16,7 +16,7 @@ PROVIDER_DIR=${OFFLOAD_PROVIDER_DIR:-${BIN_DIR}/../provider}
 PROVIDER_CONF=${REPO_ROOT}/provider/offload-openssl.cnf
 # A test sets these for one command (`OFFLOAD_FALLBACK=yes provider_openssl
 # ...`); values exported by the shell that runs bats must not change the tests.
-unset OFFLOAD_FALLBACK OFFLOAD_LOG_LEVEL
+unset OFFLOAD_FALLBACK OFFLOAD_LOG_LEVEL OFFLOAD_TIMEOUT_MS
 
 # two-process.bash's setup_file (the test bound, the programs, hugepages),
 # kept under another name and extended below.
@@ -56,7 +56,8 @@ provider_command() {
     "OPENSSL_CONF=${PROVIDER_CONF}"
     "OFFLOAD_INSTANCE=${INSTANCE}"
     "OFFLOAD_FALLBACK=${OFFLOAD_FALLBACK:-no}"
-    "OFFLOAD_LOG_LEVEL=${OFFLOAD_LOG_LEVEL:-warning}")
+    "OFFLOAD_LOG_LEVEL=${OFFLOAD_LOG_LEVEL:-warning}"
+    "OFFLOAD_TIMEOUT_MS=${OFFLOAD_TIMEOUT_MS:-0}")
   case ${OFFLOAD_SANITIZER:-} in
     address | asan)
       # The asan tree's offload.so needs the ASan (and UBSan) runtime loaded
