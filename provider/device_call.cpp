@@ -187,13 +187,6 @@ void HeldBuffer::release() noexcept {
   length_ = 0;
 }
 
-std::uint32_t device_capacity(Process& process) {
-  std::string why;
-  auto client = process.thread_client(why);
-  if (!client || client->detached()) return 0;
-  return proto::max_message_bytes(proto::Op::AesGcmEncrypt, client->link().buffer_bytes());
-}
-
 DeviceResult run_on_device(Process& process, const DeviceMessage& m, SoftwareReason& reason, std::string& why) {
   const bool fallback = process.config().fallback;
   if (process.backend_lost()) {

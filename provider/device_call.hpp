@@ -67,8 +67,4 @@ enum class DeviceResult {
 // Returns Software with `reason` set, or Failed with `why` set, when not Ok.
 DeviceResult run_on_device(Process& process, const DeviceMessage& message, SoftwareReason& reason, std::string& why);
 
-// The longest message the backend's buffers take (0 before this thread
-// registered, or when it cannot).
-std::uint32_t device_capacity(Process& process);
-
 }  // namespace offload::provider

@@ -265,6 +265,7 @@ int gcm_dinit(void* vctx, const unsigned char* key, size_t keylen, const unsigne
 int gcm_update(void* vctx, unsigned char* out, size_t* outl, size_t outsize, const unsigned char* in, size_t inl) {
   auto& c = *static_cast<GcmCtx*>(vctx);
   *outl = 0;
+  if (c.tls12 && out != nullptr) process_of(c).counters().count_software(SoftwareReason::Tls12);
   if (c.software != nullptr) return software_update(c, out, outl, in, inl) ? 1 : 0;
   if (!c.key_set || !c.iv_set) {
     OFFLOAD_RAISE(*c.prov, kReasonBadParameter, "no key or IV set");
@@ -418,7 +419,7 @@ int gcm_set_ctx_params(void* vctx, const OSSL_PARAM params[]) {
                            OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV}) {
     if (OSSL_PARAM_locate_const(params, name) == nullptr || c.tls12) continue;
     c.tls12 = true;
-    if (!start_software(c, SoftwareReason::Tls12, false)) return 0;
+    if (!start_software(c, std::nullopt, false)) return 0;  // its records are counted one by one
   }
   if (c.tls12 && c.software != nullptr) return EVP_CIPHER_CTX_set_params(c.software, params);
   if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_IVLEN)) != nullptr) {

@@ -176,3 +176,48 @@ padded() {
   while ((${#text} < $2)); do text+=.; done
   echo "${text}"
 }
+
+# tls_exchange TLS_FLAGS...: s_server -async and s_client through the
+# provider, both with TLS_FLAGS (protocol and cipher): a line each way,
+# checked intact on arrival (the client's 100 bytes with its newline, the
+# server's 150), then the client's Q closes the connection and both exit 0.
+# Sets TLS_SERVER_PID and TLS_CLIENT_PID; their output and logs are
+# server.out/.log and client.out/.log in BATS_TEST_TMPDIR.
+tls_exchange() {
+  make_cert
+  local -r dir=${BATS_TEST_TMPDIR}
+  mkfifo "${dir}/server.in" "${dir}/client.in"
+
+  # Port 0: the kernel picks a free one, which s_server prints ("ACCEPT
+  # 127.0.0.1:PORT"), so parallel runs never collide.
+  PROVIDER_STDIN=${dir}/server.in start_provider_openssl server 30 s_server -async -naccept 1 \
+    -accept 127.0.0.1:0 "$@" -cert "${CERT}" -key "${KEY}"
+  local -r server_timeout_pid=${STARTED_PID}
+  TLS_SERVER_PID=$(child_pid "${server_timeout_pid}")
+  wait_for_line 20 "${dir}/server.out" '^ACCEPT 127\.0\.0\.1:[0-9]+$' || fail "s_server never listened"
+  local -r port=$(sed -nE 's/^ACCEPT 127\.0\.0\.1:([0-9]+)$/\1/p' "${dir}/server.out")
+
+  # -quiet -no_ign_eof: only the server's data on stdout; the line "Q" on
+  # its stdin closes the connection (close_notify), and ends s_client.
+  PROVIDER_STDIN=${dir}/client.in start_provider_openssl client 30 s_client -quiet -no_ign_eof \
+    -connect "127.0.0.1:${port}" "$@"
+  local -r client_timeout_pid=${STARTED_PID}
+  TLS_CLIENT_PID=$(child_pid "${client_timeout_pid}")
+
+  # 100 bytes with the newline: a 101-byte record; the answer 150: 151.
+  local -r to_server=$(padded "client-to-server-${INSTANCE}-" 99)
+  local -r to_client=$(padded "server-to-client-${INSTANCE}-" 149)
+  send_line "${dir}/client.in" "${to_server}" || fail "s_client's stdin: nobody reads it"
+  wait_until 20 grep -qxF -- "${to_server}" "${dir}/server.out" ||
+    fail "s_server never printed the client's message intact"
+  send_line "${dir}/server.in" "${to_client}" || fail "s_server's stdin: nobody reads it"
+  wait_until 20 grep -qxF -- "${to_client}" "${dir}/client.out" ||
+    fail "s_client never printed the server's message intact"
+  send_line "${dir}/client.in" Q || fail "s_client's stdin: nobody reads it"
+
+  reap_tracked 10 "${client_timeout_pid}" || fail "s_client still runs 10 s after its Q"
+  assert_equal "${EXIT_STATUS}" 0
+  # -naccept 1: the server ends with its one connection.
+  reap_tracked 10 "${server_timeout_pid}" || fail "s_server still runs 10 s after the connection closed"
+  assert_equal "${EXIT_STATUS}" 0
+}
