@@ -52,6 +52,7 @@ readonly TARGET_FRONTEND_CPU_PCT=10
 # async gain at a device latency of PROVIDER_D ms.
 readonly PROVIDER_J=64
 readonly PROVIDER_D=0.1
+readonly PROVIDER_REPS=3
 readonly TARGET_PROVIDER_PCT_16K=80
 readonly TARGET_PROVIDER_ASYNC_X=30
 
@@ -127,7 +128,8 @@ sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
     frontend's CPU per byte against openssl speed's;
  4. unmodified openssl speed -elapsed -aead -evp aes-256-gcm through the offload
     provider (-async_jobs ${PROVIDER_J}, D=0) at 1024 and 16384 bytes beside the same
-    command in process, and at D=${PROVIDER_D} ms with and without -async_jobs;
+    command in process (alternating, the median of ${PROVIDER_REPS} runs each), and at
+    D=${PROVIDER_D} ms with and without -async_jobs;
  5. the issues' targets, each PASS or FAIL.
 One backend per D, each with its own instance (bench-<pid>-<D>), stopped when
 its cells are done and on every exit path (SIGTERM, then SIGKILL after
@@ -570,18 +572,31 @@ openssl_speed_aead_gbs() {
     2>/dev/null </dev/null | awk -F: '$1 == "+F" { printf "%.4f\n", $NF / 1e9 }' | tail -n 1
 }
 
+# median VALUES...: the middle one (of an odd count), or nothing.
+median() {
+  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR > 0) print v[int((NR + 1) / 2)] }'
+}
+
 run_provider() {
   local -r seconds=$(awk -v t="${CELL_S}" 'BEGIN { print (t < 2) ? 2 : int(t + 0.5) }')
-  local -A inproc=() offload=()
-  local size
-  for size in 1024 16384; do
-    log "reference: openssl speed -elapsed -aead -evp aes-256-gcm -bytes ${size}, in process (CPU 0)"
-    inproc[${size}]=$(openssl_speed_aead_gbs "${size}" "${seconds}")
-  done
+  local -A inproc=() offload=() inproc_runs=() offload_runs=()
+  local size rep
   start_backend "$(instance_name provider0)" 0
+  # In process and through the provider alternately, PROVIDER_REPS times
+  # each, the median of each reported: on this VM one run's figure moves by
+  # 10-20 % from one second to the next, both ways.
   for size in 1024 16384; do
-    log "provider: openssl speed -async_jobs ${PROVIDER_J} -bytes ${size}, D=0"
-    offload[${size}]=$(provider_speed_gbs "${size}" "${seconds}" -async_jobs "${PROVIDER_J}")
+    local -a a=() b=()
+    for ((rep = 1; rep <= PROVIDER_REPS; rep++)); do
+      log "reference: openssl speed -elapsed -aead -evp aes-256-gcm -bytes ${size}, in process (CPU 0), run ${rep}"
+      a+=("$(openssl_speed_aead_gbs "${size}" "${seconds}")")
+      log "provider: openssl speed -async_jobs ${PROVIDER_J} -bytes ${size}, D=0, run ${rep}"
+      b+=("$(provider_speed_gbs "${size}" "${seconds}" -async_jobs "${PROVIDER_J}")")
+    done
+    inproc[${size}]=$(median "${a[@]}")
+    offload[${size}]=$(median "${b[@]}")
+    inproc_runs[${size}]="${a[*]}"
+    offload_runs[${size}]="${b[*]}"
   done
   stop_current_backend
   start_backend "$(instance_name provider1)" "${PROVIDER_D}"
@@ -592,7 +607,8 @@ run_provider() {
   stop_current_backend
 
   printf '\nThe offload provider: unmodified openssl speed -elapsed -aead -evp aes-256-gcm (13 bytes of AAD),\n'
-  printf 'the application on CPU 0, the backend on CPU %s; same run.\n' "$(backend_cpu)"
+  printf 'the application on CPU 0, the backend on CPU %s; same run, alternating, the median of %s runs each.\n' \
+    "$(backend_cpu)" "${PROVIDER_REPS}"
   local fmt='%-7s %16s %24s %8s\n'
   # shellcheck disable=SC2059 # the format is ours
   printf "${fmt}" size "in process" "provider J=${PROVIDER_J} D=0" "%"
@@ -606,6 +622,10 @@ run_provider() {
     } >>"${WORK_DIR}/${BANDWIDTH_TSV_NAME}"
   done
   local -r ratio=$(awk -v a="${async_gbs:-0}" -v s="${sync_gbs:-0}" 'BEGIN { if (s > 0 && a > 0) printf "%.1f", a / s }')
+  for size in 1024 16384; do
+    printf '%s bytes, each run (GB/s): in process %s; provider %s\n' "${size}" "${inproc_runs[${size}]}" \
+      "${offload_runs[${size}]}"
+  done
   printf 'D=%s ms, 1024 bytes: synchronous %s GB/s (%s ops/s), -async_jobs %s %s GB/s (%s ops/s): x%s\n' \
     "${PROVIDER_D}" "${sync_gbs:--}" "$(awk -v g="${sync_gbs:-0}" 'BEGIN { printf "%.0f", g * 1e9 / 1024 }')" \
     "${PROVIDER_J}" "${async_gbs:--}" "$(awk -v g="${async_gbs:-0}" 'BEGIN { printf "%.0f", g * 1e9 / 1024 }')" \
