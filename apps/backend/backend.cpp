@@ -774,6 +774,10 @@ int run(const BackendOptions& opts) {
                    opts.engines == 0 ? std::string("unlimited") : std::to_string(opts.engines), opts.queue_depth,
                    opts.pool_size, opts.buffer_bytes, opts.crypto_dev, opts.instance, telemetry.how_to_connect());
       backend.serve();
+      // No longer serving, before anything is freed: a secondary that finds
+      // no ready file skips DPDK's clean-up, which would read the crypto
+      // device's data (dpdk::EalSession).
+      dpdk::remove_ready_file(opts.instance);
       // Freeing shared memory takes DPDK's memory lock, which a frontend
       // killed during its own DPDK start-up can leave held for good (DPDK
       // records no owner to undo it). Rather than hang, say what is seen,

@@ -238,6 +238,20 @@ EalSession::~EalSession() {
   // Before the clean-up unmaps what DPDK's telemetry commands read.
   if (role_ == ProcessRole::Primary && !shut_down_telemetry(telemetry_socket_path(instance_), kTelemetryStopBound))
     spdlog::warn("DPDK telemetry still serves a client {} ms into the stop", kTelemetryStopBound.count());
+  // A secondary probed the backend's crypto vdev at its start-up (DPDK's
+  // vdev bus shares the primary's devices) and DPDK's clean-up removes it,
+  // reading the device's data in the shared memory. A backend that stopped
+  // meanwhile has freed that data: the clean-up then died of SIGSEGV (a
+  // frontend registering while the backend stopped, 3 runs in 12 of
+  // lifecycle.bats' rte_mp test). The backend removes its ready file before
+  // it frees anything; without it, this process leaves its few runtime
+  // files to the backend's exit (or to the next backend's sweep).
+  if (role_ == ProcessRole::Secondary && ready_backend_pid(instance_) == 0) {
+    spdlog::info("the backend of instance '{}' is stopping or gone: DPDK's clean-up skipped (it would read the "
+                 "devices the backend freed)",
+                 instance_);
+    return;
+  }
   const auto started = std::chrono::steady_clock::now();
   bounded_step("DPDK clean-up", instance_, cleanup_bound_, [] { return rte_eal_cleanup(); });
   spdlog::info("DPDK clean-up took {} ms", elapsed_ms(started));

@@ -101,6 +101,11 @@ int ready_backend_pid(std::string_view instance) {
   return pid;
 }
 
+void remove_ready_file(std::string_view instance) noexcept {
+  std::error_code ec;
+  fs::remove(ready_file(instance), ec);
+}
+
 int remove_runtime_dir(std::string_view instance) {
   std::error_code ec;
   const auto removed = fs::remove_all(runtime_dir(instance), ec);

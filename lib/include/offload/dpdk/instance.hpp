@@ -25,6 +25,8 @@ bool primary_alive(std::string_view instance);
 
 // The backend's pid from its ready file if that process exists, else 0.
 int ready_backend_pid(std::string_view instance);
+// The backend's stop begins: from now on it is not serving (no ready file).
+void remove_ready_file(std::string_view instance) noexcept;
 
 // Removes the instance's runtime directory and what is in it; returns the
 // number of entries removed. Only call when no primary is alive.
