@@ -119,9 +119,9 @@ assert_every_operation_served() {
 }
 
 # Each TLS 1.3 connection brings four keys (the handshake's and the data's,
-# each way); one s_server thread holds at
-# most 64 with the backend. Past 16 connections the provider forgets the
-# least recently used ones (ofl_forget_key) and stays on the device.
+# each way); one s_server thread holds at most 64 with the backend. Past 16
+# connections the provider forgets the least recently used ones
+# (ofl_forget_key) and stays on the device.
 @test "a TLS 1.3 server's 34 connections (four keys each: handshake and data, both ways; 136 keys for 64 key ids): every record of the server on the device, none in software" {
   start_backend "${INSTANCE}" --delay-ms 0.05
   make_cert
