@@ -214,19 +214,23 @@ DeviceResult run_on_device(Process& process, const DeviceMessage& m, SoftwareRea
     return DeviceResult::Software;
   }
   std::optional<std::uint16_t> key_id;
-  if (m.key_memo != nullptr && m.key_memo->client_serial == client->serial()) key_id = m.key_memo->id;
+  if (m.key_memo != nullptr && m.key_memo->client_serial == client->serial() &&
+      client->key_current({m.key_memo->id, m.key_memo->epoch}))
+    key_id = m.key_memo->id;
   if (!key_id) {
+    std::optional<ThreadClient::KeyRef> ref;
     try {
-      key_id = client->key_id(*m.key);
+      ref = client->key_ref(*m.key);
     } catch (const std::exception& e) {
       why = fmt::format("offload provider: {}", e.what());
       return DeviceResult::Failed;
     }
-    if (!key_id) {
+    if (!ref) {
       reason = SoftwareReason::NoKeySlot;
       return DeviceResult::Software;
     }
-    if (m.key_memo != nullptr) *m.key_memo = KeyIdMemo{client->serial(), *key_id};
+    key_id = ref->id;
+    if (m.key_memo != nullptr) *m.key_memo = KeyIdMemo{client->serial(), ref->id, ref->epoch};
   }
 
   const Waiter w = choose_waiter(process, client);
@@ -263,12 +267,15 @@ DeviceResult run_on_device(Process& process, const DeviceMessage& m, SoftwareRea
   r.status = static_cast<std::int32_t>(proto::Status::Pending);
   r.submit_ns = monotonic_ns();
   slot.inflight_since_ns.store(r.submit_ns, std::memory_order_release);
+  client->key_request_out(*key_id);
   link.send(&r);
   link.flush();
 
   const bool done = await(process, w, r, why);
   slot.inflight_since_ns.store(0, std::memory_order_release);
+  // Still out, its key stays registered: the backend may yet use it.
   if (!done) return DeviceResult::Failed;  // the request stays the backend's: it takes it back when we go
+  client->key_request_back(*key_id);
 
   const auto status = static_cast<proto::Status>(proto::status_ref(r).load(std::memory_order_acquire));
   if (!client::response_is_own(r, link.frontend_id(), slot.id, seq)) {

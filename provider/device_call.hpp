@@ -20,6 +20,7 @@ namespace offload::provider {
 struct KeyIdMemo {
   std::uint64_t client_serial = 0;  // ThreadClient::serial(); 0: none
   std::uint16_t id = 0;
+  std::uint32_t epoch = 0;  // the registration into that id (ids are reused)
 };
 
 class ThreadClient;

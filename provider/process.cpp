@@ -45,7 +45,7 @@ const char* software_reason_name(SoftwareReason reason) {
     case SoftwareReason::IvLength: return "IV other than 12 bytes";
     case SoftwareReason::TagLength: return "tag other than 16 bytes";
     case SoftwareReason::Tls12: return "TLS 1.2 record";
-    case SoftwareReason::NoKeySlot: return "no key slot left on the backend";
+    case SoftwareReason::NoKeySlot: return "all 64 key ids held by requests in flight";
     case SoftwareReason::Streamed: return "streamed (continued in software)";
     case SoftwareReason::Count: break;
   }

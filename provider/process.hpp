@@ -46,7 +46,7 @@ enum class SoftwareReason : unsigned {
   IvLength,      // an IV other than 12 bytes
   TagLength,     // a tag other than 16 bytes
   Tls12,         // TLS 1.2's explicit-IV records (AEAD_TLS1_AAD)
-  NoKeySlot,     // the backend holds as many keys as a frontend may register
+  NoKeySlot,     // all 64 key ids of the thread held by requests in flight
   Streamed,      // a second data update: continued in software
   Count
 };

@@ -34,7 +34,7 @@ ThreadClient::ThreadClient(const std::string& instance, std::thread::id thread)
 
 ThreadClient::~ThreadClient() {
   detach();
-  for (auto& [key, id] : keys_) OPENSSL_cleanse(key.data(), key.size());
+  for (KeyEntry& e : keys_) OPENSSL_cleanse(e.key.data(), e.key.size());
 }
 
 void ThreadClient::detach() noexcept {
@@ -90,17 +90,39 @@ void ThreadClient::give_back_queued() {
   link_->flush();
 }
 
-std::optional<std::uint16_t> ThreadClient::key_id(const GcmKey& key) {
-  for (const auto& [known, id] : keys_)
-    if (CRYPTO_memcmp(known.data(), key.data(), key.size()) == 0) return id;
-  if (keys_exhausted_ || keys_.size() >= proto::kMaxKeysPerFrontend) {
-    keys_exhausted_ = true;
-    return std::nullopt;
+std::optional<ThreadClient::KeyRef> ThreadClient::key_ref(const GcmKey& key) {
+  KeyEntry* free_entry = nullptr;
+  KeyEntry* idle_lru = nullptr;
+  for (KeyEntry& e : keys_) {
+    if (!e.used) {
+      if (free_entry == nullptr) free_entry = &e;
+      continue;
+    }
+    if (CRYPTO_memcmp(e.key.data(), key.data(), key.size()) == 0) {
+      e.last_use = ++key_clock_;
+      return KeyRef{static_cast<std::uint16_t>(&e - keys_.data()), e.epoch};
+    }
+    if (e.inflight == 0 && (idle_lru == nullptr || e.last_use < idle_lru->last_use)) idle_lru = &e;
+  }
+  if (free_entry == nullptr) {
+    // Every id is taken: the least recently used key no request in flight
+    // uses makes room (a TLS server's connections each bring their keys).
+    if (idle_lru == nullptr) return std::nullopt;
+    const auto victim = static_cast<std::uint16_t>(idle_lru - keys_.data());
+    off_job_stack([&] { link_->forget_key(victim); });
+    OPENSSL_cleanse(idle_lru->key.data(), idle_lru->key.size());
+    idle_lru->used = false;
   }
   std::uint16_t id = 0;
   off_job_stack([&] { id = link_->add_key(key); });
-  keys_.emplace_back(key, id);
-  return id;
+  if (id >= keys_.size()) return std::nullopt;  // cannot happen: the backend's ids are ours
+  KeyEntry& e = keys_[id];
+  e.key = key;
+  e.used = true;
+  ++e.epoch;
+  e.inflight = 0;
+  e.last_use = ++key_clock_;
+  return KeyRef{id, e.epoch};
 }
 
 }  // namespace offload::provider

@@ -7,6 +7,7 @@
 
 #include <openssl/async.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "offload/aes_gcm.hpp"
 #include "offload/client/backend_link.hpp"
+#include "offload/protocol.hpp"
 #include "offload/unique_fd.hpp"
 
 namespace offload::provider {
@@ -70,9 +72,28 @@ public:
   Slot* lease_slot();
   void release_slot(Slot& slot) noexcept;
 
-  // The backend's id for `key`, registered on first use; nullopt when the
-  // backend holds as many keys as this frontend may register.
-  std::optional<std::uint16_t> key_id(const GcmKey& key);
+  // A key as the backend knows it: its id, and which registration into that
+  // id (an id is reused once its key is forgotten).
+  struct KeyRef {
+    std::uint16_t id;
+    std::uint32_t epoch;
+  };
+  // The backend's id for `key`, registered on first use. When this
+  // frontend's 64 ids are taken, the least recently used key that no
+  // request in flight uses is forgotten first. nullopt when every one is in
+  // use by a request in flight.
+  std::optional<KeyRef> key_ref(const GcmKey& key);
+  // Still the key registered as `ref` (a context's memo of it).
+  [[nodiscard]] bool key_current(KeyRef ref) const noexcept {
+    return ref.id < keys_.size() && keys_[ref.id].used && keys_[ref.id].epoch == ref.epoch;
+  }
+  // A request naming key `id` goes to the backend, or came back: a key is
+  // forgotten only when none is out.
+  void key_request_out(std::uint16_t id) noexcept {
+    ++keys_[id].inflight;
+    keys_[id].last_use = ++key_clock_;
+  }
+  void key_request_back(std::uint16_t id) noexcept { --keys_[id].inflight; }
 
   // Unregisters now (the provider unloads), whoever still holds the client.
   void detach() noexcept;
@@ -94,8 +115,15 @@ private:
   std::vector<Slot> slots_;
   std::mutex free_mutex_;
   std::vector<std::uint32_t> free_slots_;
-  std::vector<std::pair<GcmKey, std::uint16_t>> keys_;
-  bool keys_exhausted_ = false;
+  struct KeyEntry {
+    GcmKey key{};
+    bool used = false;
+    std::uint32_t epoch = 0;
+    std::uint32_t inflight = 0;
+    std::uint64_t last_use = 0;
+  };
+  std::array<KeyEntry, proto::kMaxKeysPerFrontend> keys_{};
+  std::uint64_t key_clock_ = 0;
 };
 
 }  // namespace offload::provider

@@ -196,6 +196,7 @@ public:
         const auto id = static_cast<std::uint16_t>((first + k) % proto::kMaxFrontends);
         FrontendSlot& slot = registry_.slot(id);
         if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
+        if (slot.keys_to_forget.load(std::memory_order_acquire) != 0) forget_keys(id, slot);
         worked |= exchange_buffers(id, slot);
         const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
         for (unsigned i = 0; i < n; ++i)
@@ -282,6 +283,29 @@ private:
   bool owner_alive(const FrontendSlot& slot, const InFlight& f) const {
     return slot.state.load(std::memory_order_acquire) == SlotState::Active &&
            slot.generation.load(std::memory_order_relaxed) == f.generation;
+  }
+
+  // The keys a forget-key action handed over (requests naming them are
+  // refused already): the cryptodev is drained of whatever it holds, their
+  // sessions freed, and their ids given back; the action then answers.
+  void forget_keys(std::uint16_t id, FrontendSlot& slot) {
+    const std::uint64_t bits = slot.keys_to_forget.load(std::memory_order_acquire);
+    if (crypto_) {
+      if (!crypto_->drain([this](std::uint32_t index, CryptoResult r) { on_crypto_done(index, r, true); })) {
+        // Their ids stay used (the action says so): a session may still be
+        // in use. They go when the frontend detaches.
+        spdlog::error("frontend {}: the crypto device still holds operations after 1 s: its keys are kept", id);
+        slot.keys_to_forget.fetch_and(~bits, std::memory_order_acq_rel);
+        return;
+      }
+      for (unsigned k = 0; k < proto::kMaxKeysPerFrontend; ++k)
+        if ((bits >> k & 1u) != 0) crypto_->forget_key(id, static_cast<std::uint16_t>(k));
+      counters_.crypto_sessions.store(crypto_->sessions(), std::memory_order_relaxed);
+    }
+    for (unsigned k = 0; k < proto::kMaxKeysPerFrontend; ++k)
+      if ((bits >> k & 1u) != 0) slot.keys[k].bytes.fill(0);
+    slot.keys_used.fetch_and(~bits, std::memory_order_acq_rel);
+    slot.keys_to_forget.fetch_and(~bits, std::memory_order_acq_rel);
   }
 
   // Takes back what the frontend returned and grants what it lacks of its

@@ -202,6 +202,17 @@ void CryptoDevice::forget_frontend(std::uint16_t frontend) {
   if (freed != 0) spdlog::debug("frontend {}: freed its {} cryptodev session(s)", frontend, freed);
 }
 
+void CryptoDevice::forget_key(std::uint16_t frontend, std::uint16_t key_id) {
+  const auto gone = std::remove_if(sessions_.begin(), sessions_.end(), [&](Session& s) {
+    if (s.frontend != frontend || s.key_id != key_id) return false;
+    free_session(s);
+    return true;
+  });
+  const auto freed = static_cast<std::size_t>(sessions_.end() - gone);
+  sessions_.erase(gone, sessions_.end());
+  if (freed != 0) spdlog::debug("frontend {}: freed the {} cryptodev session(s) of key {}", frontend, freed, key_id);
+}
+
 void CryptoDevice::free_session(Session& s) noexcept {
   if (s.handle != nullptr && rte_cryptodev_sym_session_free(dev_id_, s.handle) != 0)
     spdlog::warn("cannot free a cryptodev session of frontend {}", s.frontend);

@@ -72,6 +72,9 @@ public:
   // Frees every session of `frontend`. Precondition: none of its operations
   // is in the device (drain() first).
   void forget_frontend(std::uint16_t frontend);
+  // Frees the sessions of one key of `frontend`. Precondition: none of its
+  // operations is in the device (drain() first).
+  void forget_key(std::uint16_t frontend, std::uint16_t key_id);
 
   // Queues one operation; flush() hands the queued ones to the device.
   void submit(const CryptoSubmission& s);

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bit>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -95,7 +97,8 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     for (auto& fd : slot.job_fds)
       if (const int stale = fd.exchange(-1, std::memory_order_relaxed); stale >= 0) ::close(stale);
     slot.fds_registered.store(0, std::memory_order_relaxed);
-    slot.keys_claimed.store(0, std::memory_order_relaxed);
+    slot.keys_used.store(0, std::memory_order_relaxed);
+    slot.keys_to_forget.store(0, std::memory_order_relaxed);
     if (const int stale = slot.doorbell_fd.exchange(keeps_doorbell ? msg->fds[0] : -1); stale >= 0) ::close(stale);
     const std::uint32_t generation = slot.generation.fetch_add(1, std::memory_order_relaxed) + 1;
     slot.state.store(SlotState::Active, std::memory_order_release);
@@ -211,9 +214,16 @@ int on_add_key(const rte_mp_msg* msg, const void* peer) {
     parsed.status = find_owned_slot(parsed.value.frontend_id, parsed.value.generation, peer, slot);
   proto::AddKeyReply out{};
   if (parsed.status == proto::MpStatus::Ok) {
-    // One frontend's messages arrive one at a time (each waits for its
-    // reply), so the claim is only against a slot reused meanwhile.
-    const std::uint32_t id = slot->keys_claimed.fetch_add(1, std::memory_order_relaxed);
+    // The lowest free id. One frontend's messages arrive one at a time
+    // (each waits for its reply), so the claim is only against a slot
+    // reused meanwhile.
+    static_assert(proto::kMaxKeysPerFrontend == 64, "one bit of keys_used per key id");
+    std::uint64_t used = slot->keys_used.load(std::memory_order_acquire);
+    unsigned id = 0;
+    do {
+      id = static_cast<unsigned>(std::countr_one(used));
+    } while (id < proto::kMaxKeysPerFrontend &&
+             !slot->keys_used.compare_exchange_weak(used, used | (std::uint64_t{1} << id), std::memory_order_acq_rel));
     if (id >= proto::kMaxKeysPerFrontend) {
       parsed.status = proto::MpStatus::TooManyKeys;
     } else {
@@ -233,6 +243,53 @@ int on_add_key(const rte_mp_msg* msg, const void* peer) {
   return 0;
 }
 
+// How long a forget-key action waits for the serving loop to have drained
+// the device of the key (it does so at its next turn: microseconds, or the
+// time the cryptodev takes to finish what it holds).
+constexpr auto kForgetBound = std::chrono::milliseconds(1000);
+
+int on_forget_key(const rte_mp_msg* msg, const void* peer) {
+  const CallbackFence::Scope scope(g_fence);
+  if (!scope.entered()) return refuse_stopping<proto::StatusReply>(msg, peer);
+  auto parsed = proto::parse_forget_key(msg->param, static_cast<std::size_t>(msg->len_param),
+                                        static_cast<std::size_t>(msg->num_fds));
+  close_received_fds(msg);
+  FrontendSlot* slot = nullptr;
+  if (parsed.status == proto::MpStatus::Ok)
+    parsed.status = find_owned_slot(parsed.value.frontend_id, parsed.value.generation, peer, slot);
+  const std::uint64_t bit = std::uint64_t{1} << (parsed.value.key_id % proto::kMaxKeysPerFrontend);
+  if (parsed.status == proto::MpStatus::Ok) {
+    RegisteredKey& key = slot->keys[parsed.value.key_id];
+    if ((slot->keys_used.load(std::memory_order_acquire) & bit) == 0 ||
+        key.generation.load(std::memory_order_acquire) != parsed.value.generation) {
+      parsed.status = proto::MpStatus::BadKey;  // not registered (or already forgotten)
+    } else {
+      // From now on a request naming it is refused ("key id not
+      // registered"); the serving loop drains what the device holds.
+      key.generation.store(0, std::memory_order_release);
+      slot->keys_to_forget.fetch_or(bit, std::memory_order_acq_rel);
+      const auto deadline = std::chrono::steady_clock::now() + kForgetBound;
+      while ((slot->keys_to_forget.load(std::memory_order_acquire) & bit) != 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          parsed.status = proto::MpStatus::Stopping;  // the serving loop is not serving
+          break;
+        }
+        ::usleep(50);
+      }
+      // Kept when the device could not be drained (forget_keys).
+      if (parsed.status == proto::MpStatus::Ok && (slot->keys_used.load(std::memory_order_acquire) & bit) != 0)
+        parsed.status = proto::MpStatus::Stopping;
+    }
+  }
+  if (parsed.status != proto::MpStatus::Ok)
+    spdlog::warn("refused to forget a key for {}: {}", static_cast<const char*>(peer),
+                 proto::mp_status_text(parsed.status));
+  else
+    spdlog::info("frontend {}: forgot AES-256 key {}", parsed.value.frontend_id, parsed.value.key_id);
+  reply(msg, peer, proto::StatusReply{static_cast<std::int32_t>(parsed.status)});
+  return 0;
+}
+
 struct Action {
   const char* name;
   rte_mp_t handler;
@@ -243,6 +300,7 @@ constexpr Action kActions[] = {
     {proto::kMpUnregister, on_unregister},
     {proto::kMpStats, on_stats},
     {proto::kMpAddKey, on_add_key},
+    {proto::kMpForgetKey, on_forget_key},
 };
 
 }  // namespace
@@ -285,7 +343,8 @@ void FrontendRegistry::release(FrontendSlot& slot) noexcept {
     key.generation.store(0, std::memory_order_relaxed);
     key.bytes.fill(0);  // no key outlives its frontend's registration
   }
-  slot.keys_claimed.store(0, std::memory_order_relaxed);
+  slot.keys_used.store(0, std::memory_order_relaxed);
+  slot.keys_to_forget.store(0, std::memory_order_relaxed);
   // A new generation, so completions still queued for the old one are
   // recognised and dropped rather than signalled to a stranger.
   slot.generation.fetch_add(1, std::memory_order_relaxed);

@@ -41,7 +41,12 @@ struct FrontendSlot {
   std::atomic<std::uint32_t> fds_registered{0};
   std::atomic<int> doorbell_fd{-1};  // coalesced mode: the frontend's one eventfd
   std::array<RegisteredKey, proto::kMaxKeysPerFrontend> keys;
-  std::atomic<std::uint32_t> keys_claimed{0};  // by the add-key action; ids 0..
+  // Key ids in use (bit i: keys[i]), claimed by the add-key action; and
+  // those a forget-key action handed to the serving loop, which clears both
+  // bits once nothing of the key is left in the device (then the action
+  // answers).
+  std::atomic<std::uint64_t> keys_used{0};
+  std::atomic<std::uint64_t> keys_to_forget{0};
   // Fixed for the backend's life (see protocol.hpp for who uses which).
   rte_ring* grants = nullptr;
   rte_ring* requests = nullptr;

@@ -167,4 +167,14 @@ Parsed<AddKeyRequest> parse_add_key(const void* param, std::size_t len, std::siz
   return out;
 }
 
+Parsed<ForgetKeyRequest> parse_forget_key(const void* param, std::size_t len, std::size_t num_fds) noexcept {
+  auto out = parse_common<ForgetKeyRequest>(param, len, num_fds, 0);
+  if (out.status != MpStatus::Ok) return out;
+  if (out.value.frontend_id >= kMaxFrontends)
+    out.status = MpStatus::UnknownFrontend;
+  else if (out.value.key_id >= kMaxKeysPerFrontend)
+    out.status = MpStatus::BadKey;
+  return out;
+}
+
 }  // namespace offload::proto

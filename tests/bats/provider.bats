@@ -118,6 +118,44 @@ assert_every_operation_served() {
   assert_no_leftovers "${INSTANCE}"
 }
 
+# Each TLS 1.3 connection brings four keys (the handshake's and the data's,
+# each way); one s_server thread holds at most 64 with the backend. Past 16
+# connections the provider forgets the least recently used ones
+# (ofl_forget_key) and stays on the device.
+@test "a TLS 1.3 server's 34 connections (four keys each: handshake and data, both ways; 136 keys for 64 key ids): every record of the server on the device, none in software" {
+  start_backend "${INSTANCE}" --delay-ms 0.05
+  make_cert
+  local -r dir=${BATS_TEST_TMPDIR} connections=34
+  mkfifo "${dir}/server.in"
+  OFFLOAD_LOG_LEVEL=info PROVIDER_STDIN=${dir}/server.in start_provider_openssl server 60 s_server -async \
+    -naccept "${connections}" -accept 127.0.0.1:0 -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 \
+    -cert "${CERT}" -key "${KEY}"
+  local -r server_timeout_pid=${STARTED_PID}
+  wait_for_line 20 "${dir}/server.out" '^ACCEPT 127\.0\.0\.1:[0-9]+$' || fail "s_server never listened"
+  local -r port=$(sed -nE 's/^ACCEPT 127\.0\.0\.1:([0-9]+)$/\1/p' "${dir}/server.out")
+
+  local i
+  for ((i = 1; i <= connections; i++)); do
+    # The line, then end of input: s_client closes the connection (-quiet
+    # alone would ignore the end of input).
+    provider_command
+    printf 'connection-%s\n' "${i}" | bounded 20 "${PROVIDER_CMD[@]}" s_client -quiet -no_ign_eof -connect "127.0.0.1:${port}" \
+      -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 >/dev/null 2>"${dir}/client-${i}.log" ||
+      fail "s_client ${i} failed: $(tail -n 5 "${dir}/client-${i}.log")"
+    wait_until 10 grep -qxF "connection-${i}" "${dir}/server.out" || fail "s_server never printed connection ${i}'s line"
+  done
+  reap_tracked 20 "${server_timeout_pid}" || fail "s_server still runs after its ${connections} connections"
+  assert_equal "${EXIT_STATUS}" 0
+  grep -qE "offload provider, instance '${INSTANCE}': [1-9][0-9]* message\(s\) on the device, 0 in software, 0 failed" \
+    "${dir}/server.log" || fail "s_server's provider summary: $(grep 'offload provider,' "${dir}/server.log")"
+  # The server forgot keys to make room (the backend logs each).
+  assert_backend_logged 'forgot AES-256 key'
+  stats
+  assert_json "${POOLS_FULL} and .crypto_sessions == 0"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 # ---------------------------------------------------------------------------
 # No backend
 

@@ -1,5 +1,5 @@
 // libFuzzer target: the rte_mp parsers (parse_register, parse_fd_sync,
-// parse_unregister, parse_stats, parse_add_key), which the backend runs on every control
+// parse_unregister, parse_stats, parse_add_key, parse_forget_key), which the backend runs on every control
 // message a process of its instance sends. The input is [num_fds][param
 // bytes...] (fuzz_input.hpp); every parser sees every input, as a peer may
 // send any bytes under any message name. The param bytes end where
@@ -117,6 +117,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       "parse_add_key", parse_add_key, param, len, num_fds,
       [](const AddKeyRequest& v, std::size_t fds) {
         return fds == 0 && v.frontend_id < kMaxFrontends && v.key_len == kKeyBytes;
+      },
+      {MpStatus::Ok, MpStatus::BadMessage, MpStatus::VersionMismatch, MpStatus::UnknownFrontend, MpStatus::BadKey});
+
+  check<ForgetKeyRequest>(
+      "parse_forget_key", parse_forget_key, param, len, num_fds,
+      [](const ForgetKeyRequest& v, std::size_t fds) {
+        return fds == 0 && v.frontend_id < kMaxFrontends && v.key_id < kMaxKeysPerFrontend;
       },
       {MpStatus::Ok, MpStatus::BadMessage, MpStatus::VersionMismatch, MpStatus::UnknownFrontend, MpStatus::BadKey});
   return 0;

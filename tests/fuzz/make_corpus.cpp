@@ -202,6 +202,16 @@ std::vector<Seed> mp_seeds() {
     add("add_key_aes128.bin", fuzz::encode_mp_input(0, m));
   }
   {
+    proto::ForgetKeyRequest m{};
+    m.header = proto::make_mp_header();
+    m.frontend_id = 2;
+    m.generation = 1;
+    m.key_id = 5;
+    add("forget_key.bin", fuzz::encode_mp_input(0, m));
+    m.key_id = proto::kMaxKeysPerFrontend;  // no such id: refused
+    add("forget_key_bad_id.bin", fuzz::encode_mp_input(0, m));
+  }
+  {
     auto m = good_register(proto::NotifyMode::EventFd);
     m.header.version = proto::kVersion + 1;
     add("register_other_version.bin", fuzz::encode_mp_input(0, m));

@@ -242,23 +242,74 @@ TEST_F(Provider, TagMismatchFailsTheDecryption) {
 }
 
 // A thread of its own registers as its own frontend, with the backend's 64
-// keys to itself: the 65th key and later run in software, still correct.
-TEST_F(Provider, KeysBeyondTheBackendsLimitRunInSoftware) {
+// key ids to itself. 70 keys, then the first 10 again: past 64 the least
+// recently used key is forgotten to make room (ofl_forget_key), so every
+// message stays on the device and a key used again is registered again.
+TEST_F(Provider, KeysPastTheBackendsLimitReuseTheLeastRecentlyUsedIds) {
   const std::uint64_t device_before = libs().counter("offload-device-messages");
   const std::uint64_t software_before = libs().counter("offload-software-messages");
   constexpr int kKeys = 70;
+  constexpr int kAgain = 10;
   int mismatches = 0;
   std::thread([&] {
-    for (int i = 0; i < kKeys; ++i) {
-      Message m{random_bytes(32), random_bytes(12), random_bytes(5), random_bytes(100), {100}, true};
+    std::vector<Bytes> keys;
+    for (int i = 0; i < kKeys; ++i) keys.push_back(random_bytes(32));
+    const auto once = [&](const Bytes& key) {
+      Message m{key, random_bytes(12), random_bytes(5), random_bytes(100), {100}, true};
       const Result want = run(libs().reference(), m, true);
       const Result got = run(libs().offload(), m, true);
       if (!got.ok || got.out != want.out || got.tag != want.tag) ++mismatches;
-    }
+    };
+    for (const Bytes& key : keys) once(key);
+    for (int i = 0; i < kAgain; ++i) once(keys[static_cast<std::size_t>(i)]);
   }).join();
   EXPECT_EQ(mismatches, 0);
-  EXPECT_EQ(libs().counter("offload-device-messages") - device_before, 64u);
-  EXPECT_EQ(libs().counter("offload-software-messages") - software_before, kKeys - 64u);
+  EXPECT_EQ(libs().counter("offload-device-messages") - device_before, static_cast<std::uint64_t>(kKeys + kAgain));
+  EXPECT_EQ(libs().counter("offload-software-messages") - software_before, 0u);
+}
+
+// A context keeps its key across messages (TLS sets it once, then only an
+// IV per record) and remembers the key's id: once that id was given to
+// another key, the context must notice and register its key again, never
+// encrypt under the other one.
+TEST_F(Provider, AContextWhoseKeyWasForgottenRegistersItAgain) {
+  int mismatches = 0;
+  bool ok = true;
+  std::thread([&] {
+    const Bytes key = random_bytes(32);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    const auto seal = [&](const Bytes& iv, const Bytes& text, bool with_key) {
+      Result r;
+      int n = 0;
+      r.out.resize(text.size());
+      r.tag.resize(16);
+      r.ok = EVP_EncryptInit_ex2(ctx, with_key ? libs().offload() : nullptr, with_key ? key.data() : nullptr,
+                                 iv.data(), nullptr) == 1 &&
+             EVP_EncryptUpdate(ctx, r.out.data(), &n, text.data(), static_cast<int>(text.size())) == 1 &&
+             EVP_EncryptFinal_ex(ctx, r.out.data() + n, &n) == 1 &&
+             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, r.tag.data()) == 1;
+      return r;
+    };
+    const auto check = [&](const Bytes& iv, const Result& got, const Bytes& text) {
+      Message m{key, iv, {}, text, {text.size()}, true};
+      const Result want = run(libs().reference(), m, true);
+      ok = ok && got.ok;
+      if (got.out != want.out || got.tag != want.tag) ++mismatches;
+    };
+    const Bytes text = random_bytes(64);
+    const Bytes iv1 = random_bytes(12);
+    check(iv1, seal(iv1, text, true), text);
+    // 64 other keys: this thread's ids all go round once, this context's too.
+    for (int i = 0; i < 64; ++i) {
+      Message m{random_bytes(32), random_bytes(12), {}, random_bytes(16), {16}, true};
+      if (!run(libs().offload(), m, true).ok) ok = false;
+    }
+    const Bytes iv2 = random_bytes(12);
+    check(iv2, seal(iv2, text, false), text);
+    EVP_CIPHER_CTX_free(ctx);
+  }).join();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(mismatches, 0);
 }
 
 // --- inside ASYNC jobs --------------------------------------------------

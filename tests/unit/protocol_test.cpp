@@ -128,6 +128,21 @@ TEST(ParseAddKey, OnlyA32ByteKeyOfAKnownSlot) {
   EXPECT_EQ(parse_add_key(&m, sizeof m, 0).status, MpStatus::UnknownFrontend);
 }
 
+TEST(ParseForgetKey, OnlyAKeyIdAndSlotThatCanExist) {
+  ForgetKeyRequest m{};
+  m.header = make_mp_header();
+  m.frontend_id = 1;
+  m.key_id = kMaxKeysPerFrontend - 1;
+  EXPECT_EQ(parse_forget_key(&m, sizeof m, 0).status, MpStatus::Ok);
+  EXPECT_EQ(parse_forget_key(&m, sizeof m, 1).status, MpStatus::BadMessage);
+  EXPECT_EQ(parse_forget_key(&m, sizeof m - 1, 0).status, MpStatus::BadMessage);
+  m.key_id = kMaxKeysPerFrontend;
+  EXPECT_EQ(parse_forget_key(&m, sizeof m, 0).status, MpStatus::BadKey);
+  m.key_id = 0;
+  m.frontend_id = kMaxFrontends;
+  EXPECT_EQ(parse_forget_key(&m, sizeof m, 0).status, MpStatus::UnknownFrontend);
+}
+
 TEST(StatusName, AuthFailedIsNamed) { EXPECT_EQ(status_name(Status::AuthFailed), "auth failed"); }
 
 }  // namespace

@@ -172,6 +172,7 @@ inline constexpr char kMpFdSync[] = "ofl_fd_sync";
 inline constexpr char kMpUnregister[] = "ofl_unregister";
 inline constexpr char kMpStats[] = "ofl_stats";
 inline constexpr char kMpAddKey[] = "ofl_add_key";
+inline constexpr char kMpForgetKey[] = "ofl_forget_key";
 inline constexpr std::uint32_t kMpMagic = 0x504D464F;  // "OFMP"
 inline constexpr std::size_t kMpMaxParam = 256;         // RTE_MP_MAX_PARAM_LEN
 inline constexpr std::size_t kMpMaxFds = 8;             // RTE_MP_MAX_FD_NUM
@@ -189,7 +190,7 @@ enum class MpStatus : std::int32_t {
   AlreadyRegistered = 6,
   Stopping = 7,         // the backend is stopping: it takes no new frontend or message
   BadKey = 8,           // a key that is not 32 bytes (AES-256)
-  TooManyKeys = 9,      // kMaxKeysPerFrontend keys already registered
+  TooManyKeys = 9,      // kMaxKeysPerFrontend keys already registered (forget one first)
   NoCryptoDevice = 10,  // the backend runs without a crypto device (--crypto-dev none)
 };
 std::string_view mp_status_text(MpStatus s) noexcept;
@@ -256,6 +257,18 @@ struct AddKeyReply {
   std::uint16_t reserved;
 };
 
+// Forgets a key this frontend registered, so that its id can be given to
+// another key (a TLS server's connections each bring their keys). Answered
+// once the backend holds nothing of it any more: the cryptodev drained of
+// its operations, its sessions freed, the id free. The frontend sends it
+// only for a key none of its requests in flight uses.
+struct ForgetKeyRequest {
+  MpHeader header;
+  std::uint16_t frontend_id;
+  std::uint16_t key_id;
+  std::uint32_t generation;
+};
+
 struct StatusReply {
   std::int32_t status;  // MpStatus
 };
@@ -280,6 +293,7 @@ struct StatsReply {
 
 static_assert(sizeof(RegisterRequest) <= kMpMaxParam && sizeof(FdSyncRequest) <= kMpMaxParam &&
               sizeof(AddKeyRequest) <= kMpMaxParam && sizeof(AddKeyReply) <= kMpMaxParam &&
+              sizeof(ForgetKeyRequest) <= kMpMaxParam &&
               sizeof(RegisterReply) <= kMpMaxParam && sizeof(StatsReply) <= kMpMaxParam);
 
 MpHeader make_mp_header() noexcept;
@@ -297,5 +311,6 @@ Parsed<FdSyncRequest> parse_fd_sync(const void* param, std::size_t len, std::siz
 Parsed<UnregisterRequest> parse_unregister(const void* param, std::size_t len, std::size_t num_fds) noexcept;
 Parsed<StatsRequest> parse_stats(const void* param, std::size_t len, std::size_t num_fds) noexcept;
 Parsed<AddKeyRequest> parse_add_key(const void* param, std::size_t len, std::size_t num_fds) noexcept;
+Parsed<ForgetKeyRequest> parse_forget_key(const void* param, std::size_t len, std::size_t num_fds) noexcept;
 
 }  // namespace offload::proto

@@ -142,6 +142,17 @@ std::uint16_t BackendLink::add_key(std::span<const std::uint8_t> key) {
   return reply.key_id;
 }
 
+void BackendLink::forget_key(std::uint16_t key_id) {
+  proto::ForgetKeyRequest request{};
+  request.header = proto::make_mp_header();
+  request.frontend_id = frontend_id_;
+  request.generation = generation_;
+  request.key_id = key_id;
+  const auto reply = dpdk::mp_request<proto::StatusReply>(proto::kMpForgetKey, request);
+  require_ok(static_cast<proto::MpStatus>(reply.status), fmt::format("forgetting key id {}", key_id).c_str());
+  spdlog::debug("the backend forgot key id {}", key_id);
+}
+
 void* BackendLink::take_grant() {
   if (grant_cache_.empty()) {
     constexpr unsigned kBurst = 32;

@@ -46,6 +46,10 @@ public:
   // which this frontend's requests then carry. Throws EnvironmentError on
   // refusal (e.g. the backend has no crypto device).
   std::uint16_t add_key(std::span<const std::uint8_t> key);
+  // Forgets a key (rte_mp, answered once the backend holds nothing of it:
+  // the id may then name another key). None of this frontend's requests in
+  // flight may use it. Throws EnvironmentError on refusal.
+  void forget_key(std::uint16_t key_id);
 
   [[nodiscard]] bool backend_alive() const;
 
