@@ -244,13 +244,22 @@ EalSession::~EalSession() {
   // meanwhile has freed that data: the clean-up then died of SIGSEGV (a
   // frontend registering while the backend stopped, 3 runs in 12 of
   // lifecycle.bats' rte_mp test). The backend removes its ready file before
-  // it frees anything; without it, this process leaves its few runtime
-  // files to the backend's exit (or to the next backend's sweep).
+  // it frees anything. Without it, this process waits for the backend to be
+  // gone, then exits without the clean-up: not before, because a stopping
+  // backend's frees ask every secondary to follow its memory map, under the
+  // instance's memory lock, and a secondary that exited while it answered
+  // left that lock held (the backend's stop then overran its watchdog). The
+  // backend's exit, or the next backend, removes the files this one leaves.
   if (role_ == ProcessRole::Secondary && ready_backend_pid(instance_) == 0) {
-    spdlog::info("the backend of instance '{}' is stopping or gone: DPDK's clean-up skipped (it would read the "
-                 "devices the backend freed)",
-                 instance_);
-    return;
+    const auto deadline = std::chrono::steady_clock::now() + cleanup_bound_;
+    while (rte_eal_primary_proc_alive(nullptr) != 0 && std::chrono::steady_clock::now() < deadline)
+      ::usleep(5'000);
+    if (rte_eal_primary_proc_alive(nullptr) == 0) {
+      spdlog::info("the backend of instance '{}' is gone: DPDK's clean-up skipped (it would read the devices the "
+                   "backend freed)",
+                   instance_);
+      return;
+    }
   }
   const auto started = std::chrono::steady_clock::now();
   bounded_step("DPDK clean-up", instance_, cleanup_bound_, [] { return rte_eal_cleanup(); });
