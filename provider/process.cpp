@@ -124,6 +124,11 @@ Process::Process(Config config) : config_(std::move(config)) {
 }
 
 void Process::attach() {
+  if (!config_.error.empty()) {
+    attach_error_ = config_.error;
+    spdlog::error("{}", attach_error_);
+    return;
+  }
   try {
     client::require_live_backend(config_.instance, kBackendReadyBound);
     std::vector<int> dead;

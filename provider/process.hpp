@@ -35,6 +35,7 @@ struct Config {
   std::string log_level = "warning";
   int lcore = 0;
   std::uint64_t timeout_ms = 0;  // a request's bound; 0: derived from the backend's device
+  std::string error;             // a value that is not what its key takes: nothing runs
 };
 
 // Why a message was done in software rather than on the device.

@@ -1,6 +1,7 @@
 // The provider's entry point: OSSL_provider_init reads its configuration,
 // attaches to the backend (once per process) and offers AES-256-GCM.
 
+#include <fmt/format.h>
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
@@ -126,12 +127,65 @@ const OSSL_DISPATCH kProviderFunctions[] = {{OSSL_FUNC_PROVIDER_TEARDOWN, fn(tea
                                             {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, fn(get_reason_strings)},
                                             {0, nullptr}};
 
-bool truthy(const std::string& v) { return v == "yes" || v == "1" || v == "true" || v == "on"; }
+// A configuration value, strictly: a value that is not what its key takes
+// is an error naming the key (in Config::error), never a silent default.
+class ConfigReader {
+public:
+  explicit ConfigReader(Config& config) : config_(config) {}
+
+  // `value` of `key` (the config file's key, or the environment variable),
+  // if set: the later one wins.
+  void instance(const char* value) {
+    if (value != nullptr && *value != '\0') config_.instance = value;
+  }
+  void fallback(const char* key, const char* value) {
+    if (value == nullptr || *value == '\0') return;
+    const std::string v(value);
+    if (v == "yes" || v == "1" || v == "true" || v == "on")
+      config_.fallback = true;
+    else if (v == "no" || v == "0" || v == "false" || v == "off")
+      config_.fallback = false;
+    else
+      fail(key, value, "yes or no");
+  }
+  void log_level(const char* key, const char* value) {
+    if (value == nullptr || *value == '\0') return;
+    const std::string v(value);
+    for (const char* level : {"trace", "debug", "info", "warning", "warn", "error", "critical", "off"})
+      if (v == level) {
+        config_.log_level = v;
+        return;
+      }
+    fail(key, value, "trace, debug, info, warning, error, critical or off");
+  }
+  template <class T>
+  void number(const char* key, const char* value, T& out, unsigned long long max) {
+    if (value == nullptr) return;
+    const std::string v(value);
+    // Digits only: strtoull would take "-1" as 2^64 - 1 and "abc" as 0.
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(v) > max)
+      return fail(key, value, fmt::format("a whole number in 0..{}", max));
+    out = static_cast<T>(std::stoull(v));
+  }
+
+private:
+  void fail(const char* key, const char* value, const std::string& expected) {
+    if (!config_.error.empty()) return;  // the first one says it
+    config_.error = fmt::format("offload provider: {} is '{}', not {}: fix the provider's configuration", key, value,
+                                expected);
+  }
+  Config& config_;
+};
+
+// The bounds of the numbers: an lcore DPDK accepts, a request bound of at
+// most an hour (in nanoseconds it must not overflow).
+constexpr unsigned long long kMaxLcore = 1023;
+constexpr unsigned long long kMaxTimeoutMs = 3'600'000;
 
 // The provider's section of the configuration, then the environment
 // (OFFLOAD_INSTANCE, OFFLOAD_FALLBACK, OFFLOAD_LOG_LEVEL, OFFLOAD_TIMEOUT_MS),
-// which wins: one
-// configuration file serves every instance.
+// which wins: one configuration file serves every instance.
 Config read_config(const OSSL_CORE_HANDLE* handle, OSSL_FUNC_core_get_params_fn* core_get_params) {
   Config config;
   char* instance = nullptr;
@@ -146,16 +200,19 @@ Config read_config(const OSSL_CORE_HANDLE* handle, OSSL_FUNC_core_get_params_fn*
                          OSSL_PARAM_utf8_ptr("timeout_ms", &timeout_ms, 0),
                          OSSL_PARAM_END};
   if (core_get_params != nullptr) core_get_params(handle, params);
-  if (instance != nullptr && *instance != '\0') config.instance = instance;
-  if (fallback != nullptr) config.fallback = truthy(fallback);
-  if (log_level != nullptr && *log_level != '\0') config.log_level = log_level;
-  if (lcore != nullptr) config.lcore = std::atoi(lcore);
-  if (timeout_ms != nullptr) config.timeout_ms = std::strtoull(timeout_ms, nullptr, 10);
-  if (const char* v = std::getenv("OFFLOAD_INSTANCE"); v != nullptr && *v != '\0') config.instance = v;
-  if (const char* v = std::getenv("OFFLOAD_FALLBACK"); v != nullptr && *v != '\0') config.fallback = truthy(v);
-  if (const char* v = std::getenv("OFFLOAD_LOG_LEVEL"); v != nullptr && *v != '\0') config.log_level = v;
-  if (const char* v = std::getenv("OFFLOAD_TIMEOUT_MS"); v != nullptr && *v != '\0')
-    config.timeout_ms = std::strtoull(v, nullptr, 10);
+  ConfigReader read(config);
+  read.instance(instance);
+  read.fallback("fallback", fallback);
+  read.log_level("log_level", log_level);
+  read.number("lcore", lcore, config.lcore, kMaxLcore);
+  read.number("timeout_ms", timeout_ms, config.timeout_ms, kMaxTimeoutMs);
+  read.instance(std::getenv("OFFLOAD_INSTANCE"));
+  read.fallback("OFFLOAD_FALLBACK", std::getenv("OFFLOAD_FALLBACK"));
+  read.log_level("OFFLOAD_LOG_LEVEL", std::getenv("OFFLOAD_LOG_LEVEL"));
+  if (const char* v = std::getenv("OFFLOAD_TIMEOUT_MS"); v != nullptr && *v != '\0')  // empty: unset, as the others
+    read.number("OFFLOAD_TIMEOUT_MS", v, config.timeout_ms, kMaxTimeoutMs);
+  // A configuration that cannot be trusted runs nothing, in software neither.
+  if (!config.error.empty()) config.fallback = false;
   return config;
 }
 

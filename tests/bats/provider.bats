@@ -175,6 +175,22 @@ assert_every_operation_served() {
   assert_no_leftovers "${INSTANCE}"
 }
 
+# A careless value is an error naming its key, never a silent default:
+# strtoull took "-1" as 2^64 - 1 ms (overflowing into nanoseconds) and "abc"
+# as 0; "maybe" was no. With fallback = yes too: nothing runs.
+@test "bad provider configuration (OFFLOAD_TIMEOUT_MS abc, -1, 99999999999; OFFLOAD_FALLBACK maybe; OFFLOAD_LOG_LEVEL loud): speed fails naming the variable" {
+  local value
+  for value in abc -1 99999999999; do
+    OFFLOAD_TIMEOUT_MS=${value} OFFLOAD_FALLBACK=yes run -1 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1
+    with_stderr assert_line --partial "OFFLOAD_TIMEOUT_MS is '${value}', not a whole number in 0..3600000"
+  done
+  OFFLOAD_FALLBACK=maybe run -1 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1
+  with_stderr assert_line --partial "OFFLOAD_FALLBACK is 'maybe', not yes or no"
+  OFFLOAD_LOG_LEVEL=loud run -1 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1
+  with_stderr assert_line --partial "OFFLOAD_LOG_LEVEL is 'loud'"
+  assert_equal "$(stderr_count "AES-256-GCM's in")" 0
+}
+
 @test "fallback = yes (OFFLOAD_FALLBACK=yes), no backend: openssl speed runs in software, exit 0, the summary counts the software messages" {
   OFFLOAD_FALLBACK=yes OFFLOAD_LOG_LEVEL=info run -0 --separate-stderr provider_openssl 30 "${SPEED[@]}" -seconds 1 -async_jobs 16
   assert_speed_result
