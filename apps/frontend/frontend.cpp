@@ -27,6 +27,7 @@
 #include "offload/aes_gcm.hpp"
 #include "offload/cipher.hpp"
 #include "offload/clock.hpp"
+#include "offload/completion_floor.hpp"
 #include "offload/device_model.hpp"
 #include "offload/dpdk/eal.hpp"
 #include "offload/dpdk/instance.hpp"
@@ -51,7 +52,7 @@ constexpr std::uint32_t kNarratedJobs = 32;
 // How often the event loop checks that the backend still lives: the bound
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;
-constexpr unsigned kCompletionBurst = 64;
+constexpr unsigned kCompletionBurst = 16;
 // After a stop signal, how long the jobs in flight get to finish before they
 // are cancelled.
 constexpr std::uint64_t kStopDrainMs = 1'000;
@@ -68,6 +69,10 @@ constexpr std::chrono::milliseconds kEalInitBound{10'000};
 // of a large --pool-size takes longer).
 constexpr std::chrono::milliseconds kBackendReadyBound{15'000};
 constexpr std::chrono::milliseconds kEalCleanupBound{8'000};
+// A device faster than this is waited for by the driver's busy poll and a
+// plain sleep; a slower one by a timed sleep that ends just before its
+// requests are due (JobDriver::set_expected_completion).
+constexpr std::uint64_t kExpectFromNs = 2 * JobDriver::kSpinLeadNs;
 
 // Callback mode: what the application registers with
 // ASYNC_WAIT_CTX_set_callback. The completion poller (the "engine") calls
@@ -126,12 +131,20 @@ public:
     // made the frontend sleep (a wake costs 10-20 us) where it used to
     // find its completion already there.
     driver_.set_after_poll([this] { link_.flush(); });
-    if (opts.notify == proto::NotifyMode::Coalesced)
+    // The modes that sleep on an fd sleep only until just before their
+    // oldest request could complete (callback mode polls anyway).
+    if (opts.notify != proto::NotifyMode::Callback)
+      driver_.set_expected_completion([this] { return expected_completion_ns(); });
+    if (opts.notify == proto::NotifyMode::Coalesced) {
       driver_.watch_doorbell(doorbell_.get(), [this] {
         drain_eventfd(doorbell_.get());
-        while (drain_completions() != 0) {
-        }
+        // What the resumed jobs staged goes out after each burst, not after
+        // the last: at D = 2 ms, J = 64 a whole ring's worth of jobs ran
+        // before any new request left (95 % of J/D, 97 % with this).
+        while (drain_completions() != 0) link_.flush();
       });
+      driver_.set_doorbell_probe([this] { return rte_ring_count(link_.completions()) != 0; });
+    }
     summary_.program = "frontend";
     summary_.notify = std::string(proto::notify_mode_name(opts.notify));
     summary_.inflight = opts.inflight;
@@ -236,6 +249,18 @@ private:
     work_.key_id = link_.add_key(work_.key);
   }
 
+  // When the oldest request on the backend may complete, going by the
+  // fastest recent ones; 0 (sleep until woken) while that is unknown or too
+  // short to be worth a timed sleep (the driver's busy poll covers it).
+  std::uint64_t expected_completion_ns() const {
+    const std::uint64_t floor = completion_floor_.floor_ns();
+    if (floor < kExpectFromNs) return 0;
+    std::uint64_t oldest = UINT64_MAX;
+    for (const OffloadSlot& slot : slots_)
+      if (slot.busy && slot.on_backend && slot.submitted_ns != 0) oldest = std::min(oldest, slot.submitted_ns);
+    return oldest == UINT64_MAX ? 0 : oldest + floor;
+  }
+
   void start_next(OffloadSlot& slot) {
     // Once the run is ending (driver_ closed) start() would refuse: checked
     // here, before the job is counted.
@@ -303,6 +328,7 @@ private:
       end_run(kExitPeerLost,
               fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
     if (slot.latency_ns != 0) summary_.latency.record(slot.latency_ns);
+    if (slot.submit_to_complete_ns != 0) completion_floor_.record(slot.submit_to_complete_ns);
     if (slot.ret == 1) {
       ++summary_.ok;
       if (slot.narrate)
@@ -370,6 +396,7 @@ private:
   std::vector<CallbackArg> callback_args_;
   ProgressLine progress_;
   RunSummary summary_;
+  CompletionFloor completion_floor_;
   std::uint64_t started_ = 0;
   std::uint64_t stop_starting_ns_ = UINT64_MAX;
   int outcome_ = kNoOutcome;

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <system_error>
+
+#include "offload/clock.hpp"
 
 namespace offload {
 namespace {
@@ -112,11 +115,24 @@ void JobEpoll::unwatch_all_fds(ASYNC_WAIT_CTX* ctx) {
 }
 
 std::span<void* const> JobEpoll::wait(int timeout_ms) {
-  const int n = ::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  return ready_tokens(::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), timeout_ms),
+                      "epoll_wait");
+}
+
+std::span<void* const> JobEpoll::wait_until(std::uint64_t deadline_ns) {
+  const std::uint64_t now = monotonic_ns();
+  const std::uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
+  const timespec timeout{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+  return ready_tokens(
+      ::epoll_pwait2(epfd_.get(), events_.data(), static_cast<int>(events_.size()), &timeout, nullptr),
+      "epoll_pwait2");
+}
+
+std::span<void* const> JobEpoll::ready_tokens(int n, const char* call) {
   ready_.clear();
   if (n < 0) {
     if (errno == EINTR) return {};
-    throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    throw std::system_error(errno, std::generic_category(), call);
   }
   for (int i = 0; i < n; ++i) ready_.push_back(events_[static_cast<size_t>(i)].data.ptr);
   return ready_;

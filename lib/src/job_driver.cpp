@@ -91,22 +91,45 @@ void JobDriver::poll(int wait_ms) {
 }
 
 std::span<void* const> JobDriver::wait_events(int wait_ms) {
-  if (wait_ms == 0 || busy_poll_ns_ == 0) {
+  if (wait_ms == 0) return epoll_.wait(0);
+  if (busy_poll_ns_ == 0) {
     // Now and then the budget comes back, to notice a faster device.
-    if (wait_ms != 0 && ++polls_without_busy_ % 256 == 0) busy_poll_ns_ = kBusyPollMaxNs;
-    return epoll_.wait(wait_ms);
+    if (++polls_without_busy_ % 256 == 0) busy_poll_ns_ = kBusyPollMaxNs;
+  } else {
+    const std::uint64_t deadline = monotonic_ns() + busy_poll_ns_;
+    do {
+      const auto ready = epoll_.wait(0);
+      if (!ready.empty()) {
+        busy_poll_ns_ = kBusyPollMaxNs;
+        return ready;
+      }
+    } while (monotonic_ns() < deadline);
+    busy_poll_ns_ /= 2;
+    if (busy_poll_ns_ < 500) busy_poll_ns_ = 0;
   }
-  const std::uint64_t deadline = monotonic_ns() + busy_poll_ns_;
+  if (expected_completion_) {
+    const std::uint64_t expected = expected_completion_();
+    if (expected != 0 && expected != spun_for_) return wait_expecting(expected, wait_ms);
+  }
+  return epoll_.wait(wait_ms);
+}
+
+std::span<void* const> JobDriver::wait_expecting(std::uint64_t expected_ns, int wait_ms) {
+  const std::uint64_t now = monotonic_ns();
+  const std::uint64_t until = now + static_cast<std::uint64_t>(wait_ms) * 1'000'000;
+  const std::uint64_t spin_from = expected_ns > kSpinLeadNs ? expected_ns - kSpinLeadNs : 0;
+  if (spin_from > now) {
+    const auto ready = epoll_.wait_until(std::min(spin_from, until));
+    if (!ready.empty() || spin_from >= until) return ready;
+  }
+  spun_for_ = expected_ns;
+  const std::uint64_t spin_until = std::min(until, std::max(expected_ns, now) + kSpinPastNs);
   do {
     const auto ready = epoll_.wait(0);
-    if (!ready.empty()) {
-      busy_poll_ns_ = kBusyPollMaxNs;
-      return ready;
-    }
-  } while (monotonic_ns() < deadline);
-  busy_poll_ns_ /= 2;
-  if (busy_poll_ns_ < 500) busy_poll_ns_ = 0;
-  return epoll_.wait(wait_ms);
+    if (!ready.empty()) return ready;
+    if (doorbell_probe_ && doorbell_probe_()) return doorbell_ready_;
+  } while (monotonic_ns() < spin_until);
+  return {};
 }
 
 void JobDriver::watch_doorbell(int fd, std::function<void()> on_ready) {

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "offload/clock.hpp"
 #include "offload/openssl_handles.hpp"
+#include "offload/unique_fd.hpp"
 
 namespace {
 
@@ -130,6 +132,64 @@ TEST_F(JobDriverTest, CancelBusyDoesNotStartAJobThatNeverGotAnAsyncJob) {
   }
   EXPECT_EQ(running, 2) << "a cancelled slot ran its job";
   EXPECT_EQ(finished_, 4);
+}
+
+// The expectation of a completion (set_expected_completion): poll() sleeps
+// until just before it, polls from there, and polls once per expectation:
+// a device slower than expected is then slept for as before.
+int never_runs(void*) { return 0; }
+
+std::uint64_t elapsed_ms_since(std::uint64_t start_ns) { return (offload::monotonic_ns() - start_ns) / 1'000'000; }
+
+TEST(JobDriverExpectation, AnExpectationIsPolledForOnceThenSleptFor) {
+  JobDriver driver(never_runs, [](JobSlot&) {});
+  const offload::UniqueFd doorbell = offload::make_eventfd();
+  int rang = 0;
+  driver.watch_doorbell(doorbell.get(), [&] {
+    offload::drain_eventfd(doorbell.get());
+    ++rang;
+  });
+  const std::uint64_t expected = offload::monotonic_ns();
+  driver.set_expected_completion([&] { return expected; });
+
+  std::uint64_t start = offload::monotonic_ns();
+  driver.poll(2'000);
+  EXPECT_LT(elapsed_ms_since(start), 1'000U) << "it slept its whole wait instead of polling for the expectation";
+  start = offload::monotonic_ns();
+  driver.poll(200);
+  EXPECT_GE(elapsed_ms_since(start), 199U) << "the same expectation again: it polled instead of sleeping";
+  EXPECT_EQ(rang, 0);
+}
+
+TEST(JobDriverExpectation, ASleepBeforeTheExpectationEndsWhenTheDoorbellRings) {
+  JobDriver driver(never_runs, [](JobSlot&) {});
+  const offload::UniqueFd doorbell = offload::make_eventfd();
+  int rang = 0;
+  driver.watch_doorbell(doorbell.get(), [&] {
+    offload::drain_eventfd(doorbell.get());
+    ++rang;
+  });
+  driver.set_expected_completion([] { return offload::monotonic_ns() + 60'000'000'000ULL; });
+  ASSERT_TRUE(offload::signal_eventfd(doorbell.get()));
+  driver.poll(5'000);
+  EXPECT_EQ(rang, 1);
+}
+
+TEST(JobEpoll, WaitUntilSleepsToItsDeadlineAndReturnsWhatIsReady) {
+  offload::JobEpoll epoll;
+  const offload::UniqueFd fd = offload::make_eventfd();
+  int token = 0;
+  epoll.watch(fd.get(), &token);
+  const std::uint64_t start = offload::monotonic_ns();
+  EXPECT_TRUE(epoll.wait_until(start + 20'000'000).empty());
+  EXPECT_GE(offload::monotonic_ns() - start, 20'000'000U);
+
+  ASSERT_TRUE(offload::signal_eventfd(fd.get()));
+  const auto ready = epoll.wait_until(offload::monotonic_ns() + 60'000'000'000ULL);
+  ASSERT_EQ(ready.size(), 1U);
+  EXPECT_EQ(ready[0], &token);
+  offload::drain_eventfd(fd.get());
+  EXPECT_TRUE(epoll.wait_until(0).empty()) << "a deadline in the past: an immediate look";
 }
 
 }  // namespace

@@ -70,10 +70,15 @@ public:
   // Waits up to timeout_ms (-1: forever) and returns the tokens of the ready
   // fds. EINTR returns an empty span.
   std::span<void* const> wait(int timeout_ms);
+  // The same, until the CLOCK_MONOTONIC time deadline_ns, to the microsecond
+  // (epoll_pwait2) where wait()'s milliseconds would overshoot.
+  std::span<void* const> wait_until(std::uint64_t deadline_ns);
 
   [[nodiscard]] int fd() const noexcept { return epfd_.get(); }
 
 private:
+  std::span<void* const> ready_tokens(int n, const char* call);
+
   UniqueFd epfd_;
   std::vector<epoll_event> events_;
   std::vector<void*> ready_;

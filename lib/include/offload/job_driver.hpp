@@ -65,6 +65,22 @@ public:
   // frontend sends what its jobs staged, as soon as possible (its next
   // poll may sleep).
   void set_after_poll(std::function<void()> after_poll) { after_poll_ = std::move(after_poll); }
+  // When the next completion is expected (CLOCK_MONOTONIC ns; 0: no
+  // expectation), asked whenever poll() is about to sleep: it then sleeps
+  // only until kSpinLeadNs before that time and polls from there, at most
+  // kSpinPastNs past it, once per expectation. A wake from an idle vCPU
+  // costs 50-150 us here, now and then milliseconds: sleeping through a
+  // completion due 2 ms after its request made the eventfd and coalesced
+  // modes reach 84-90 % of J/D where polling reached 97 %.
+  void set_expected_completion(std::function<std::uint64_t()> expected_ns) {
+    expected_completion_ = std::move(expected_ns);
+  }
+  // What shows that the doorbell's completions are there before it rings
+  // (the backend moderates it): checked while poll() polls for an
+  // expectation, on_ready then runs as if it had rung.
+  void set_doorbell_probe(std::function<bool()> probe) { doorbell_probe_ = std::move(probe); }
+  static constexpr std::uint64_t kSpinLeadNs = 250'000;
+  static constexpr std::uint64_t kSpinPastNs = 250'000;
 
   // Resumes the slot's job on the next poll() (e.g. its completion was
   // reported through a callback rather than an fd).
@@ -133,8 +149,13 @@ private:
   std::uint64_t busy_poll_ns_ = kBusyPollMaxNs;
   std::uint64_t polls_without_busy_ = 0;
   static constexpr std::uint64_t kBusyPollMaxNs = 8'000;
+  std::function<std::uint64_t()> expected_completion_;
+  std::uint64_t spun_for_ = 0;  // the expectation last polled for
   std::span<void* const> wait_events(int wait_ms);
+  std::span<void* const> wait_expecting(std::uint64_t expected_ns, int wait_ms);
+  std::function<bool()> doorbell_probe_;
   char doorbell_token_ = 0;
+  void* const doorbell_ready_[1] = {&doorbell_token_};
   std::size_t active_ = 0;
   bool closed_ = false;
 };
