@@ -51,7 +51,8 @@ namespace {
 
 using dpdk::RingPtr;
 
-constexpr unsigned kBurst = 32;
+// Requests taken off a frontend's ring at a time.
+constexpr unsigned kRequestBurst = 32;
 // Requests narrated at info level; the rest at debug, so a long run's log
 // stays short while the first requests show the whole path.
 constexpr std::uint64_t kNarrated = 32;
@@ -182,7 +183,7 @@ public:
 
   void serve() {
     use_precise_timers();
-    std::array<void*, kBurst> burst{};
+    std::array<void*, kRequestBurst> burst{};
     unsigned idle_rounds = 0;
     std::uint16_t first = 0;
     while (stop_signal_ == 0) {
@@ -198,7 +199,7 @@ public:
         if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
         if (slot.keys_to_forget.load(std::memory_order_acquire) != 0) forget_keys(id, slot);
         worked |= exchange_buffers(id, slot);
-        const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
+        const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kRequestBurst, nullptr);
         for (unsigned i = 0; i < n; ++i)
           if (const auto f = admit(id, slot, burst[i])) submit(slot, *f, now);
         worked |= n != 0;
@@ -234,12 +235,12 @@ public:
     // "dropped" too and they unregister: a frontend that hears "dropped"
     // stops using the rings, which are freed only after this.
     const std::uint64_t grace_end = monotonic_ns() + kStopGraceNs;
-    std::array<void*, kBurst> burst{};
+    std::array<void*, kRequestBurst> burst{};
     while (registry_.attached_count() != 0 && monotonic_ns() < grace_end) {
       for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
         FrontendSlot& slot = registry_.slot(id);
         if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
-        const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kBurst, nullptr);
+        const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kRequestBurst, nullptr);
         for (unsigned i = 0; i < n; ++i) {
           if (const auto f = admit(id, slot, burst[i])) {
             buffers_.finish(f->index, f->ticket);

@@ -14,7 +14,8 @@
 namespace offload::backend {
 namespace {
 
-constexpr unsigned kBurst = 32;
+// Objects granted or taken back per ring operation.
+constexpr unsigned kGrantBurst = 32;
 
 dpdk::MempoolPtr create_pool(const char* name, std::uint32_t count, std::uint32_t element_size) {
   const auto fail = [&](const char* step) {
@@ -61,11 +62,11 @@ unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std
                               rte_ring* grants) {
   const std::uint32_t held = ledger_.held(owner);
   if (held >= quota) return 0;
-  const unsigned want = std::min({quota - held, kBurst, rte_mempool_avail_count(request_pool()),
+  const unsigned want = std::min({quota - held, kGrantBurst, rte_mempool_avail_count(request_pool()),
                                   rte_mempool_avail_count(payload_pool())});
   if (want == 0) return 0;
-  std::array<void*, kBurst> requests{};
-  std::array<void*, kBurst> payloads{};
+  std::array<void*, kGrantBurst> requests{};
+  std::array<void*, kGrantBurst> payloads{};
   if (rte_mempool_get_bulk(request_pool(), requests.data(), want) != 0) return 0;
   if (rte_mempool_get_bulk(payload_pool(), payloads.data(), want) != 0) {
     rte_mempool_put_bulk(request_pool(), requests.data(), want);
@@ -108,8 +109,8 @@ unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std
 }
 
 BufferGrants::Returned BufferGrants::take_returns(std::uint16_t owner, std::uint32_t generation, rte_ring* returns) {
-  std::array<void*, kBurst> burst{};
-  const unsigned n = rte_ring_sc_dequeue_burst(returns, burst.data(), kBurst, nullptr);
+  std::array<void*, kGrantBurst> burst{};
+  const unsigned n = rte_ring_sc_dequeue_burst(returns, burst.data(), kGrantBurst, nullptr);
   Returned out;
   for (unsigned i = 0; i < n; ++i) {
     const auto index = index_of(burst[i]);

@@ -48,7 +48,6 @@ using client::require_live_backend;
 
 namespace {
 
-constexpr std::uint32_t kNarratedJobs = 32;
 // How often the event loop checks that the backend still lives: the bound
 // on noticing a dead backend.
 constexpr std::uint64_t kLivenessCheckMs = 100;

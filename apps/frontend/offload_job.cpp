@@ -20,7 +20,6 @@
 namespace offload::frontend {
 namespace {
 
-constexpr std::uint32_t kNarratedJobs = 32;
 // --verify sample: each job's first request and 1 in this many after.
 constexpr std::uint32_t kVerifySampleEvery = 64;
 

@@ -35,6 +35,10 @@ struct JobWork {
   std::int64_t corrupt_tag_job = -1;  // testing aid (--corrupt-tag-job)
 };
 
+// The walkthrough narrates jobs 0 .. kNarratedJobs-1 at info level, the
+// rest at debug: a large run's log stays short.
+inline constexpr std::uint32_t kNarratedJobs = 32;
+
 struct OffloadSlot : JobSlot {
   BackendLink* link = nullptr;
   const JobWork* work = nullptr;
