@@ -4,6 +4,7 @@
 # into build/<preset> and its CTest tests run (ctest --preset <preset>):
 #   release  unit tests + the Bats suites (bats.<file>)
 #   asan     the same against the ASan+UBSan build, sanitizer reports checked
+#            (not run_demo.bats: run-demo.sh runs the release build)
 #   tsan     offload-threadsim runs under ThreadSanitizer (threadsim only is built)
 #   fuzz     the libFuzzer targets of tests/fuzz, a bounded time each (clang 14)
 # Every stage runs even when an earlier one failed; the output ends with a
@@ -29,6 +30,7 @@ Runs:
     release  unit tests + Bats suites (bats.<file>)
     asan     unit tests + Bats suites against build/asan/apps (ASan + UBSan);
              asan.no_reports fails on any sanitizer report of any process
+             (run_demo.bats is the release stage's: the demo runs that build)
     tsan     offload-threadsim under ThreadSanitizer (tsan.threadsim.*)
     fuzz     libFuzzer targets, 20 s each (fuzz.*), and the seed corpus check
   Each stage runs even when one before it failed. ctest's output is in
