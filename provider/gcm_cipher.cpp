@@ -483,29 +483,23 @@ const OSSL_PARAM* gcm_settable_ctx_params(void* /*cctx*/, void* /*provctx*/) {
   return table;
 }
 
-using Fn = void (*)();
-template <class F>
-Fn fn(F* f) {
-  return reinterpret_cast<Fn>(f);
-}
-
 }  // namespace
 
 const OSSL_DISPATCH kAes256GcmFunctions[] = {
-    {OSSL_FUNC_CIPHER_NEWCTX, fn(gcm_newctx)},
-    {OSSL_FUNC_CIPHER_FREECTX, fn(gcm_freectx)},
-    {OSSL_FUNC_CIPHER_DUPCTX, fn(gcm_dupctx)},
-    {OSSL_FUNC_CIPHER_ENCRYPT_INIT, fn(gcm_einit)},
-    {OSSL_FUNC_CIPHER_DECRYPT_INIT, fn(gcm_dinit)},
-    {OSSL_FUNC_CIPHER_UPDATE, fn(gcm_update)},
-    {OSSL_FUNC_CIPHER_FINAL, fn(gcm_final)},
-    {OSSL_FUNC_CIPHER_CIPHER, fn(gcm_cipher)},
-    {OSSL_FUNC_CIPHER_GET_PARAMS, fn(gcm_get_params)},
-    {OSSL_FUNC_CIPHER_GETTABLE_PARAMS, fn(gcm_gettable_params)},
-    {OSSL_FUNC_CIPHER_GET_CTX_PARAMS, fn(gcm_get_ctx_params)},
-    {OSSL_FUNC_CIPHER_SET_CTX_PARAMS, fn(gcm_set_ctx_params)},
-    {OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, fn(gcm_gettable_ctx_params)},
-    {OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, fn(gcm_settable_ctx_params)},
+    {OSSL_FUNC_CIPHER_NEWCTX, dispatch_fn(gcm_newctx)},
+    {OSSL_FUNC_CIPHER_FREECTX, dispatch_fn(gcm_freectx)},
+    {OSSL_FUNC_CIPHER_DUPCTX, dispatch_fn(gcm_dupctx)},
+    {OSSL_FUNC_CIPHER_ENCRYPT_INIT, dispatch_fn(gcm_einit)},
+    {OSSL_FUNC_CIPHER_DECRYPT_INIT, dispatch_fn(gcm_dinit)},
+    {OSSL_FUNC_CIPHER_UPDATE, dispatch_fn(gcm_update)},
+    {OSSL_FUNC_CIPHER_FINAL, dispatch_fn(gcm_final)},
+    {OSSL_FUNC_CIPHER_CIPHER, dispatch_fn(gcm_cipher)},
+    {OSSL_FUNC_CIPHER_GET_PARAMS, dispatch_fn(gcm_get_params)},
+    {OSSL_FUNC_CIPHER_GETTABLE_PARAMS, dispatch_fn(gcm_gettable_params)},
+    {OSSL_FUNC_CIPHER_GET_CTX_PARAMS, dispatch_fn(gcm_get_ctx_params)},
+    {OSSL_FUNC_CIPHER_SET_CTX_PARAMS, dispatch_fn(gcm_set_ctx_params)},
+    {OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, dispatch_fn(gcm_gettable_ctx_params)},
+    {OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, dispatch_fn(gcm_settable_ctx_params)},
     {0, nullptr}};
 
 }  // namespace offload::provider

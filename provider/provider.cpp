@@ -114,17 +114,11 @@ int get_params(void* provctx, OSSL_PARAM params[]) {
 
 void teardown(void* provctx) { delete static_cast<LoadedProvider*>(provctx); }
 
-using Fn = void (*)();
-template <class F>
-Fn fn(F* f) {
-  return reinterpret_cast<Fn>(f);
-}
-
-const OSSL_DISPATCH kProviderFunctions[] = {{OSSL_FUNC_PROVIDER_TEARDOWN, fn(teardown)},
-                                            {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, fn(gettable_params)},
-                                            {OSSL_FUNC_PROVIDER_GET_PARAMS, fn(get_params)},
-                                            {OSSL_FUNC_PROVIDER_QUERY_OPERATION, fn(query_operation)},
-                                            {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, fn(get_reason_strings)},
+const OSSL_DISPATCH kProviderFunctions[] = {{OSSL_FUNC_PROVIDER_TEARDOWN, dispatch_fn(teardown)},
+                                            {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, dispatch_fn(gettable_params)},
+                                            {OSSL_FUNC_PROVIDER_GET_PARAMS, dispatch_fn(get_params)},
+                                            {OSSL_FUNC_PROVIDER_QUERY_OPERATION, dispatch_fn(query_operation)},
+                                            {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, dispatch_fn(get_reason_strings)},
                                             {0, nullptr}};
 
 // A configuration value, strictly: a value that is not what its key takes

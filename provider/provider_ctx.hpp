@@ -28,6 +28,14 @@ struct ProviderCtx {
   OSSL_FUNC_core_vset_error_fn* vset_error = nullptr;
 };
 
+// An OSSL_DISPATCH entry's function: every entry is stored as a void (*)()
+// and cast back by OpenSSL to the type its function id names.
+using DispatchFn = void (*)();
+template <class F>
+DispatchFn dispatch_fn(F* f) {
+  return reinterpret_cast<DispatchFn>(f);
+}
+
 // Raises `reason` with `detail` on the calling thread's error queue.
 void raise_error(const ProviderCtx& ctx, int reason, const std::string& detail, const char* file, int line,
                  const char* func);

@@ -17,8 +17,8 @@ namespace offload::microbench {
 
 namespace {
 
-constexpr std::uint64_t kPing = 1;
-constexpr std::uint64_t kStop = 2;
+constexpr std::uint64_t kPingValue = 1;
+constexpr std::uint64_t kStopValue = 2;
 constexpr int kWaitMs = 1000;       // one wake takes microseconds; this only catches a lost peer
 constexpr int kIdleWaitsAllowed = 5;  // the child gives up after this many empty waits in a row
 
@@ -63,22 +63,22 @@ int answer(int ping_fd, int pong_fd) {
       continue;
     }
     idle = 0;
-    if (value == kStop) return 0;
-    if (value != kPing) return kChildProtocolError;
-    write_value(pong_fd, kPing);
+    if (value == kStopValue) return 0;
+    if (value != kPingValue) return kChildProtocolError;
+    write_value(pong_fd, kPingValue);
   }
 }
 
 double ping_pong(int ep, int ping_fd, int pong_fd, std::uint64_t count) {
   const std::uint64_t start = monotonic_ns();
   for (std::uint64_t i = 0; i < count; ++i) {
-    write_value(ping_fd, kPing);
+    write_value(ping_fd, kPingValue);
     std::uint64_t got = 0;
     for (int tries = 0; got == 0; ++tries) {
       if (tries == 2) throw std::runtime_error("eventfd ping-pong: the child stopped answering for 2 s");
       got = wait_and_read(ep, pong_fd);
     }
-    if (got != kPing) throw std::runtime_error("eventfd ping-pong: unexpected counter " + std::to_string(got));
+    if (got != kPingValue) throw std::runtime_error("eventfd ping-pong: unexpected counter " + std::to_string(got));
   }
   return static_cast<double>(monotonic_ns() - start);
 }
@@ -98,7 +98,7 @@ EventfdResult measure_eventfd_wake(int child_cpu, std::uint64_t round_trips) {
   result.round_trip_us = ping_pong(ep.get(), ping_fd, pong_fd, round_trips) / static_cast<double>(round_trips) / 1000.0;
   result.wake_us = result.round_trip_us / 2.0;
 
-  write_value(ping_fd, kStop);
+  write_value(ping_fd, kStopValue);
   child.wait_success(std::chrono::milliseconds(5000));
   return result;
 }
@@ -107,7 +107,7 @@ double measure_eventfd_write_read_ns(std::uint64_t iterations) {
   const UniqueFd fd = make_eventfd();
   const std::uint64_t start = monotonic_ns();
   for (std::uint64_t i = 0; i < iterations; ++i) {
-    write_value(fd.get(), kPing);
+    write_value(fd.get(), kPingValue);
     std::uint64_t value = 0;
     if (::read(fd.get(), &value, sizeof value) != static_cast<ssize_t>(sizeof value))
       throw std::system_error(errno, std::generic_category(), "read(eventfd)");

@@ -21,7 +21,7 @@ namespace {
 constexpr unsigned kRingSize = 1024;  // a power of two: 1023 usable slots
 constexpr unsigned kBurst = 32;       // the backend's dequeue burst, the order of it
 constexpr std::uint32_t kWindow = 512;  // in flight when pipelined: under both rings' capacity
-constexpr std::uint64_t kStop = ~std::uint64_t{0};
+constexpr std::uint64_t kStopMessage = ~std::uint64_t{0};
 // A single round trip takes well under a millisecond; this only catches a
 // peer that is gone.
 constexpr std::uint64_t kStallNs = 2'000'000'000;
@@ -64,7 +64,7 @@ int echo(const RingPair& rings) {
     }
     idle.reset();
     for (unsigned i = 0; i < n; ++i)
-      if (from_msg(msgs[i]) == kStop) return 0;
+      if (from_msg(msgs[i]) == kStopMessage) return 0;
     unsigned sent = 0;
     while (sent < n) {
       sent += rte_ring_sp_enqueue_burst(rings.to_parent, msgs.data() + sent, n - sent, nullptr);
@@ -144,7 +144,7 @@ RingResult measure_ring(int child_cpu, std::uint64_t round_trips, std::uint64_t 
   result.pipelined_msgs_per_s = static_cast<double>(pipelined_msgs) * 1e9 / ns;
 
   // Every message has come back, so ring A is empty and has room.
-  if (rte_ring_sp_enqueue(rings.to_child, to_msg(kStop)) != 0) throw std::runtime_error("rte_ring: no room to stop the child");
+  if (rte_ring_sp_enqueue(rings.to_child, to_msg(kStopMessage)) != 0) throw std::runtime_error("rte_ring: no room to stop the child");
   child.wait_success(std::chrono::milliseconds(5000));
   return result;
 }
