@@ -141,38 +141,49 @@ int never_runs(void*) { return 0; }
 
 std::uint64_t elapsed_ms_since(std::uint64_t start_ns) { return (offload::monotonic_ns() - start_ns) / 1'000'000; }
 
-TEST(JobDriverExpectation, AnExpectationIsPolledForOnceThenSleptFor) {
-  JobDriver driver(never_runs, [](JobSlot&) {});
-  const offload::UniqueFd doorbell = offload::make_eventfd();
-  int rang = 0;
-  driver.watch_doorbell(doorbell.get(), [&] {
-    offload::drain_eventfd(doorbell.get());
-    ++rang;
-  });
+// A driver with no job, only a doorbell that counts its rings.
+class JobDriverExpectation : public ::testing::Test {
+protected:
+  void SetUp() override {
+    driver_.watch_doorbell(doorbell_.get(), [this] {
+      offload::drain_eventfd(doorbell_.get());
+      ++rang_;
+    });
+  }
+
+  JobDriver driver_{never_runs, [](JobSlot&) {}};
+  offload::UniqueFd doorbell_ = offload::make_eventfd();
+  int rang_ = 0;
+};
+
+TEST_F(JobDriverExpectation, AnExpectationIsPolledForOnceThenSleptFor) {
   const std::uint64_t expected = offload::monotonic_ns();
-  driver.set_expected_completion([&] { return expected; });
+  driver_.set_expected_completion([&] { return expected; });
 
   std::uint64_t start = offload::monotonic_ns();
-  driver.poll(2'000);
+  driver_.poll(2'000);
   EXPECT_LT(elapsed_ms_since(start), 1'000U) << "it slept its whole wait instead of polling for the expectation";
   start = offload::monotonic_ns();
-  driver.poll(200);
+  driver_.poll(200);
   EXPECT_GE(elapsed_ms_since(start), 199U) << "the same expectation again: it polled instead of sleeping";
-  EXPECT_EQ(rang, 0);
+  EXPECT_EQ(rang_, 0);
 }
 
-TEST(JobDriverExpectation, ASleepBeforeTheExpectationEndsWhenTheDoorbellRings) {
-  JobDriver driver(never_runs, [](JobSlot&) {});
-  const offload::UniqueFd doorbell = offload::make_eventfd();
-  int rang = 0;
-  driver.watch_doorbell(doorbell.get(), [&] {
-    offload::drain_eventfd(doorbell.get());
-    ++rang;
-  });
-  driver.set_expected_completion([] { return offload::monotonic_ns() + 60'000'000'000ULL; });
-  ASSERT_TRUE(offload::signal_eventfd(doorbell.get()));
-  driver.poll(5'000);
-  EXPECT_EQ(rang, 1);
+TEST_F(JobDriverExpectation, ASleepBeforeTheExpectationEndsWhenTheDoorbellRings) {
+  driver_.set_expected_completion([] { return offload::monotonic_ns() + 60'000'000'000ULL; });
+  ASSERT_TRUE(offload::signal_eventfd(doorbell_.get()));
+  driver_.poll(5'000);
+  EXPECT_EQ(rang_, 1);
+}
+
+TEST_F(JobDriverExpectation, WhileItPollsTheProbeStandsForTheDoorbell) {
+  // Coalesced mode: completions on the ring before the (moderated) doorbell.
+  bool on_ring = false;
+  driver_.set_doorbell_probe([&] { return on_ring; });
+  driver_.set_expected_completion([] { return offload::monotonic_ns(); });
+  on_ring = true;
+  driver_.poll(5'000);
+  EXPECT_EQ(rang_, 1);
 }
 
 TEST(JobEpoll, WaitUntilSleepsToItsDeadlineAndReturnsWhatIsReady) {
