@@ -55,6 +55,30 @@ assert_usage_error() {
   assert_no_leftovers "${INSTANCE}"
 }
 
+# A device slower than 0.5 ms: the eventfd and coalesced frontends sleep
+# until just before their oldest request is due, then poll (coalesced: the
+# completion ring itself). A completion missed that way would wait for the
+# event loop's 100 ms tick: 3000 requests at J = 16 would take over 18 s.
+@test "a device slower than 0.5 ms (fixed 1 ms; uniform 0.6-3 ms) is polled for just before it is due: every mode completes every request" {
+  local mode
+  start_backend "${INSTANCE}" --delay-ms 1
+  for mode in eventfd coalesced callback; do
+    run_frontend 0 --inflight 16 --total 3000 --notify "${mode}" --json --log-level warn
+    assert_all_verified 3000
+    assert_json '.wall_s < 5'
+  done
+  stop_backend
+
+  start_backend "${INSTANCE}" --delay-ms-min 0.6 --delay-ms-max 3
+  for mode in eventfd coalesced; do
+    run_frontend 0 --inflight 16 --total 3000 --notify "${mode}" --json --log-level warn
+    assert_all_verified 3000
+    assert_json '.wall_s < 5'
+  done
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 @test "the backend's --delay-ms 200 is honoured, and 16 jobs overlap (not 16 x 200 ms)" {
   start_backend "${INSTANCE}" --delay-ms 200
 
