@@ -19,10 +19,13 @@ source "${SCRIPT_DIR}/lib/common.sh"
 readonly STAGES=(release asan tsan fuzz)
 readonly SANITIZER_STAGES=" asan tsan fuzz "
 readonly LOG_DIR=build/test-logs
+# Tests (Bats files) run two at a time: most of a Bats test is waiting (a
+# bound, a device delay, DPDK's start-up), and each uses its own instance.
+readonly DEFAULT_TEST_JOBS=2
 
 usage() {
   cat <<EOF
-Usage: ${SCRIPT_NAME} [--quick] [-R REGEX] [--help] [-- CTEST_ARGS...]
+Usage: ${SCRIPT_NAME} [--quick] [-j N] [-R REGEX] [--help] [-- CTEST_ARGS...]
 
 Runs:
   scripts/install-deps.sh, scripts/setup-hugepages.sh   (root: apt-get, sysctl, mount)
@@ -38,6 +41,8 @@ Runs:
 
   --quick        skip the asan, tsan and fuzz stages (ignored in CI, i.e. when
                  CI is set: CI always runs every stage)
+  -j N           run N tests at a time in each stage (default ${DEFAULT_TEST_JOBS}; 1: one
+                 after the other)
   -R REGEX       run only the tests whose name matches REGEX in each stage
                  (ctest -R), e.g. -R '^bats\\.' or -R threadsim
   -- ARGS...     pass ARGS on to every ctest as they are
@@ -72,7 +77,8 @@ record() {
 run_ctest() {
   local -r preset=$1 log=$2
   local rc=0
-  ctest --preset "${preset}" --no-tests="${NO_TESTS}" "${CTEST_ARGS[@]}" 2>&1 | tee "${log}" >&2 || rc=$?
+  ctest --preset "${preset}" --parallel "${TEST_JOBS}" --no-tests="${NO_TESTS}" "${CTEST_ARGS[@]}" 2>&1 |
+    tee "${log}" >&2 || rc=$?
   local summary passed=0 failed=0
   summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "${log}" | tail -n 1) || true
   if [[ ${summary} =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
@@ -131,6 +137,7 @@ main() {
   local quick=false
   CTEST_ARGS=()
   NO_TESTS=error
+  TEST_JOBS=${DEFAULT_TEST_JOBS}
   while (($# > 0)); do
     case $1 in
       -h | --help)
@@ -138,6 +145,11 @@ main() {
         return 0
         ;;
       --quick) quick=true ;;
+      -j | --jobs)
+        (($# >= 2)) && [[ $2 =~ ^[1-9][0-9]?$ ]] || usage_error "$1 needs a number of tests at a time (1-99)"
+        TEST_JOBS=$2
+        shift
+        ;;
       -R | --tests-regex)
         (($# >= 2)) || usage_error "$1 needs a regular expression"
         CTEST_ARGS+=(--tests-regex "$2")
