@@ -179,8 +179,7 @@ void OffloadSlot::begin(std::string_view message, std::size_t payload_bytes, std
   on_backend = false;
   submitted_ns = 0;
   latency_ns = 0;
-  submit_to_complete_ns = 0;
-  device_ms = 0.0;
+  device_ns = 0;
   failure.clear();
   result_preview.clear();
 }
@@ -256,8 +255,7 @@ int offload_job_main(void* args) {
   if (status != proto::Status::Ok) return fail(job, fmt::format("the backend answered '{}'", proto::status_name(status)));
   // The length is the job's own, not what the shared request says by now.
   const std::span<const std::uint8_t> result(static_cast<const std::uint8_t*>(job.payload), job.input.size());
-  job.device_ms = static_cast<double>(r.complete_ns - r.device_start_ns) / 1e6;
-  if (r.complete_ns > job.submitted_ns) job.submit_to_complete_ns = r.complete_ns - job.submitted_ns;
+  if (r.complete_ns > r.device_start_ns) job.device_ns = r.complete_ns - r.device_start_ns;
   if (verifies_this_request(job))
     if (const char* why = verify_result(job, result)) return fail(job, why);
   if (job.narrate)

@@ -57,8 +57,10 @@ struct OffloadSlot : JobSlot {
   bool on_backend = false;  // request and payload belong to the backend until it answers
   std::uint64_t submitted_ns = 0;
   std::uint64_t latency_ns = 0;           // submit to resume
-  std::uint64_t submit_to_complete_ns = 0;  // submit to the backend's completion (same clock)
-  double device_ms = 0.0;
+  // The device's own time: from when it started the request (after any
+  // queueing on the backend) to its completion (the backend's clock, the
+  // same CLOCK_MONOTONIC as this process's).
+  std::uint64_t device_ns = 0;
   std::string failure;
   std::vector<std::uint8_t> result_preview;
 

@@ -1,6 +1,6 @@
 #pragma once
-// The shortest time a request has recently taken from submission to
-// completion: what an event loop can expect of the device it waits for, so
+// The shortest time the device has recently taken for a request (its
+// latency, without queueing): what an event loop can expect of it, so
 // that it sleeps only until just before a completion is due instead of
 // sleeping through it (see JobDriver::set_expected_completion).
 
@@ -18,8 +18,8 @@ class CompletionFloor {
 public:
   explicit CompletionFloor(std::uint32_t window = 256) : window_(std::max<std::uint32_t>(window, 1)) {}
 
-  void record(std::uint64_t submit_to_complete_ns) noexcept {
-    current_min_ = std::min(current_min_, submit_to_complete_ns);
+  void record(std::uint64_t device_ns) noexcept {
+    current_min_ = std::min(current_min_, device_ns);
     if (++samples_ < window_) return;
     last_min_ = current_min_;
     current_min_ = kNone;
