@@ -498,7 +498,9 @@ private:
     notify(slot, f);
     slot.stats.record_served(r.complete_ns - r.device_start_ns);
     const auto served = counters_.served.fetch_add(1, std::memory_order_relaxed);
-    spdlog::log(served < kNarrated ? spdlog::level::info : spdlog::level::debug,
+    const auto level = served < kNarrated ? spdlog::level::info : spdlog::level::debug;
+    if (!spdlog::should_log(level)) return;
+    spdlog::log(level,
                 "frontend {} job {}: served request seq {} ({} bytes, {}{}) after {:.3f} ms on the device; "
                 "notified it ({})",
                 f.frontend_id, f.job_id, r.seq, f.payload_len, operation_name(operation_of(f.op)),
