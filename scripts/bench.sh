@@ -121,7 +121,8 @@ sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
     same J and D: throughput, % of the ideal J/D (D > 0), p50/p99/p999 latency
     (submit to resume), the frontend's (or threadsim's) CPU seconds and the
     backend's CPU seconds during the cell;
- 3. AES-256-GCM through the offload (D=0, J=${CRYPTO_J}, coalesced, --verify none) at
+ 3. AES-256-GCM through the offload (D=0, J=${CRYPTO_J}, coalesced, --verify none, each job
+    making its requests one after another as openssl speed's do: --requests-per-job 0) at
     ${CRYPTO_SIZES[*]} bytes beside its references measured in the same run:
     dpdk-test-crypto-perf with crypto_aesni_mb on the backend's core and openssl speed
     -evp aes-256-gcm on the frontend's core; GB/s, % of the reference, and the
@@ -475,13 +476,13 @@ crypto_cell() {
   local -r total=$(awk -v g="${hint_gbs:-0.5}" -v s="${size}" -v t="${CELL_S}" -v j="${CRYPTO_J}" \
     'BEGIN { n = int(g * 1e9 / s * t); if (n < 20 * j) n = 20 * j; print n }')
   local -r out="${WORK_DIR}/crypto.json" err="${WORK_DIR}/crypto.log"
-  log "offload aes-256-gcm-encrypt ${size} bytes, J=${CRYPTO_J}, D=0, coalesced, --verify none: ${total} requests"
+  log "offload aes-256-gcm-encrypt ${size} bytes, J=${CRYPTO_J}, D=0, coalesced, --verify none, --requests-per-job 0: ${total} requests"
   local -r before=$(cpu_ticks "${CURRENT_BACKEND_PID}")
   local rc=0
   timeout --foreground --kill-after=5 120 \
     "${BIN_DIR}/frontend/offload-frontend" --instance "${CURRENT_INSTANCE}" --lcore 0 --inflight "${CRYPTO_J}" \
     --total "${total}" --notify coalesced --op aes-256-gcm-encrypt --payload "${size}" --aad-len "${CRYPTO_AAD}" \
-    --verify none --timeout-ms 120000 --json --log-level warn </dev/null >"${out}" 2>"${err}" || rc=$?
+    --verify none --requests-per-job 0 --timeout-ms 120000 --json --log-level warn </dev/null >"${out}" 2>"${err}" || rc=$?
   local -r after=$(cpu_ticks "${CURRENT_BACKEND_PID}")
   if ((rc != 0)) || [[ ! -s ${out} ]]; then
     tail -n 20 "${err}" >&2
@@ -507,8 +508,9 @@ run_crypto() {
   for size in "${CRYPTO_SIZES[@]}"; do crypto_cell "${size}" "${perf[${size}]:-}"; done
   stop_current_backend
 
-  printf '\nAES-256-GCM encrypt (%s bytes of AAD), same run. The offload: D=0, J=%s, coalesced, --verify none;\n' \
+  printf '\nAES-256-GCM encrypt (%s bytes of AAD), same run. The offload: D=0, J=%s, coalesced, --verify none,\n' \
     "${CRYPTO_AAD}" "${CRYPTO_J}"
+  printf '%s\n' "--requests-per-job 0 (each job sends its requests one after another, as openssl speed's jobs do);"
   printf 'the backend on CPU %s (as dpdk-test-crypto-perf'"'"'s worker), the frontend on CPU 0 (as openssl speed).\n' \
     "$(backend_cpu)"
   local fmt='%-7s %12s %12s %12s %9s %14s %14s %8s %9s\n'

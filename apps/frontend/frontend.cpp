@@ -149,6 +149,7 @@ public:
     summary_.inflight = opts.inflight;
     summary_.op = std::string(operation_name(opts.op));
     if (opts.verify != "all") summary_.verify = opts.verify;
+    summary_.requests_per_job = opts.requests_per_job;
     summary_.payload_bytes = opts.payload.payload_bytes;
   }
 
@@ -239,6 +240,8 @@ private:
                    : opts_.verify == "sample" ? JobWork::Verify::Sample
                                               : JobWork::Verify::All;
     work_.corrupt_tag_job = opts_.corrupt_tag_job;
+    work_.requests_per_job = opts_.requests_per_job;
+    work_.begin_next = [this](OffloadSlot& slot) { return begin_next_request(slot); };
     if (!is_aead(opts_.op)) return;
     work_.key = opts_.key_hex.empty() ? random_gcm_key() : *parse_gcm_key(opts_.key_hex);
     spdlog::debug("AES-256 key of this run: {}", to_hex(work_.key));
@@ -264,12 +267,17 @@ private:
     return oldest == UINT64_MAX ? 0 : oldest + floor;
   }
 
+  // Whether the run starts another request: not once it is ending (driver_
+  // closed: start() would refuse; checked before the request is counted),
+  // nor past --total or --duration.
+  bool may_start_another() const {
+    if (stopping_ || driver_.closed() || link_.backend_stopping()) return false;
+    if (opts_.total != 0 && started_ >= opts_.total) return false;
+    return stop_starting_ns_ == UINT64_MAX || monotonic_ns() < stop_starting_ns_;
+  }
+
   void start_next(OffloadSlot& slot) {
-    // Once the run is ending (driver_ closed) start() would refuse: checked
-    // here, before the job is counted.
-    if (stopping_ || driver_.closed() || link_.backend_stopping()) return;
-    if (opts_.total != 0 && started_ >= opts_.total) return;
-    if (stop_starting_ns_ != UINT64_MAX && monotonic_ns() >= stop_starting_ns_) return;
+    if (!may_start_another()) return;
     ++started_;
     slot.begin(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id());
     driver_.start(slot);
@@ -330,6 +338,24 @@ private:
       // jobs still out are failed now rather than left to time out.
       end_run(kExitPeerLost,
               fmt::format("the backend of instance '{}' is stopping (it answered 'dropped')", opts_.instance), true);
+    account(slot);
+    start_next(slot);
+  }
+
+  // Inside a job that goes on (--requests-per-job): its verified request is
+  // accounted for as finish() would, and its next one begun, unless the run
+  // starts no more.
+  bool begin_next_request(OffloadSlot& slot) {
+    if (!may_start_another()) return false;
+    slot.ret = 1;
+    account(slot);
+    ++started_;
+    slot.begin(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id());
+    return true;
+  }
+
+  // A finished request's latency, the device's time and its outcome.
+  void account(OffloadSlot& slot) {
     if (slot.latency_ns != 0) summary_.latency.record(slot.latency_ns);
     if (slot.device_ns != 0) completion_floor_.record(slot.device_ns);
     if (slot.ret == 1) {
@@ -345,7 +371,6 @@ private:
       ++summary_.failed;
       spdlog::error("job {}: FAILED: {}", slot.job_id, slot.failure);
     }
-    start_next(slot);
   }
 
   // A pending SIGINT, SIGTERM or SIGHUP: no new job starts; the jobs in

@@ -43,6 +43,13 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
                        ->check(number_in(0.001, 86400.0));
   total->excludes(duration);
   jobs->excludes(inflight);
+  app.add_option("--requests-per-job", opts.requests_per_job,
+                 "Load generator: requests each ASYNC job makes one after another before it finishes (1: one job "
+                 "per request, as nginx's async mode starts one per TLS record; 0: until the run ends, as openssl "
+                 "speed -async_jobs does: no job start and finish per request)")
+      ->check(integer_in(0, std::uint64_t{1} << 40))
+      ->capture_default_str()
+      ->excludes(jobs);
   app.add_option("--op", opts.op_name, "Operation: not, xor, aes-256-gcm-encrypt or aes-256-gcm-decrypt")
       ->check(CLI::IsMember({"not", "xor", "aes-256-gcm-encrypt", "aes-256-gcm-decrypt"}))
       ->capture_default_str();

@@ -26,6 +26,7 @@ struct FrontendOptions {
   std::string key_hex;       // empty: a random key per run
   std::uint32_t aad_len = 0;  // AES-GCM: bytes of AAD per request
   std::string verify = "all";  // all, sample, none
+  std::uint64_t requests_per_job = 1;  // 0: a job goes on until the run ends
   std::int64_t corrupt_tag_job = -1;  // testing aid: that job's decrypt request carries a flipped tag bit
   std::string notify_name = "eventfd";
   proto::NotifyMode notify = proto::NotifyMode::EventFd;

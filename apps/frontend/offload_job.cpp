@@ -174,8 +174,6 @@ void OffloadSlot::begin(std::string_view message, std::size_t payload_bytes, std
   stamp_payload(aad, aad_owner, job_id, seq);
   const std::uint32_t iv_words[3] = {work->iv_salt, job_id, seq};
   std::memcpy(iv.data(), iv_words, iv.size());
-  request = nullptr;
-  payload = nullptr;
   on_backend = false;
   submitted_ns = 0;
   latency_ns = 0;
@@ -184,12 +182,17 @@ void OffloadSlot::begin(std::string_view message, std::size_t payload_bytes, std
   result_preview.clear();
 }
 
-int offload_job_main(void* args) {
-  OffloadSlot& job = job_slot<OffloadSlot>(args);
+namespace {
+
+// One request: 1 when its result verified (the job keeps the request
+// object for its next request), else 0 with job.failure saying why.
+int one_request(OffloadSlot& job) {
   BackendLink& link = *job.link;
   const auto level = narration(job);
+  // Checked once: a load run logs none of this, and each call costs.
+  const bool says = spdlog::should_log(level);
 
-  if (!take(job)) return fail(job, "cancelled while waiting for a request buffer");
+  if (job.request == nullptr && !take(job)) return fail(job, "cancelled while waiting for a request buffer");
   // The backend filled in the grant (magic, version, frontend id,
   // generation, payload address); the job fills in the request.
   proto::Request& r = *job.request;
@@ -222,10 +225,10 @@ int offload_job_main(void* args) {
   // waits (a full ring keeps them staged until it has room: backpressure).
   link.send(to_enqueue);
   job.on_backend = true;
-  if (job.notify == proto::NotifyMode::EventFd)
+  if (says && job.notify == proto::NotifyMode::EventFd)
     spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until the backend signals eventfd {}",
                 job.job_id, job.seq, r.payload_len, link.requests()->name, job.eventfd);
-  else
+  else if (says)
     spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until its completion comes back on {}",
                 job.job_id, job.seq, r.payload_len, link.requests()->name, link.completions()->name);
 
@@ -261,9 +264,31 @@ int offload_job_main(void* args) {
   if (job.narrate)
     job.result_preview.assign(result.begin(),
                               result.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(result.size(), 16)));
-  spdlog::log(level, "job {}: resumed: response seq {} is its own, status ok", job.job_id, r.seq);
-  give_back(job);
+  if (says) spdlog::log(level, "job {}: resumed: response seq {} is its own, status ok", job.job_id, r.seq);
   return 1;
+}
+}  // namespace
+
+int offload_job_main(void* args) {
+  OffloadSlot& job = job_slot<OffloadSlot>(args);
+  const JobWork& work = *job.work;
+  // Whatever object this slot's last job held went back to the backend,
+  // or stays the backend's (a job cancelled while it held it).
+  job.request = nullptr;
+  job.payload = nullptr;
+  job.requests_in_job = 0;
+  for (;;) {
+    if (one_request(job) != 1) return 0;
+    ++job.requests_in_job;
+    const bool more = work.requests_per_job == 0 || job.requests_in_job < work.requests_per_job;
+    // A job that goes on sends its next request in the same object: the
+    // object stays granted to this frontend, and neither side pays for a
+    // return and a grant per request (nor does a job wait for a grant).
+    if (!more || !work.begin_next || !work.begin_next(job)) {
+      give_back(job);
+      return 1;
+    }
+  }
 }
 
 }  // namespace offload::frontend

@@ -5,6 +5,7 @@
 // hands the object back to the backend.
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@
 namespace offload::frontend {
 
 using client::BackendLink;
+
+struct OffloadSlot;
 
 // What every job of a run does to its payload (shared, read-only).
 struct JobWork {
@@ -33,6 +36,12 @@ struct JobWork {
   std::uint32_t capacity = 0;
   enum class Verify { All, Sample, None } verify = Verify::All;
   std::int64_t corrupt_tag_job = -1;  // testing aid (--corrupt-tag-job)
+  // How many requests a job makes before it finishes (0: as many as the run
+  // has), and what it asks after each verified one but its last: whether
+  // to go on, having accounted for that one and begun the next (false: the
+  // run starts no more; the job finishes with its last one).
+  std::uint64_t requests_per_job = 1;
+  std::function<bool(OffloadSlot&)> begin_next;
 };
 
 // The walkthrough narrates jobs 0 .. kNarratedJobs-1 at info level, the
@@ -63,6 +72,7 @@ struct OffloadSlot : JobSlot {
   std::uint64_t device_ns = 0;
   std::string failure;
   std::vector<std::uint8_t> result_preview;
+  std::uint64_t requests_in_job = 0;  // verified so far by the running job
 
   // A new request of this job: its input is `message`, or `payload_bytes`
   // of generated data (`owner`: the frontend id) stamped with the sequence
@@ -70,7 +80,8 @@ struct OffloadSlot : JobSlot {
   void begin(std::string_view message, std::size_t payload_bytes, std::uint32_t owner);
 };
 
-// The ASYNC job function (started through JobDriver).
+// The ASYNC job function (started through JobDriver): one request, or
+// work.requests_per_job one after another.
 int offload_job_main(void* args);
 
 }  // namespace offload::frontend

@@ -108,14 +108,15 @@ load 'test_helper/two-process'
 # ---------------------------------------------------------------------------
 # A frontend dies
 
-# frontend_killed_mid_run MODE: a frontend (--notify MODE) SIGKILLed while the
+# frontend_killed_mid_run MODE [FRONTEND_ARGS...]: a frontend (--notify MODE) SIGKILLed while the
 # backend serves it; within 2 s the backend has every buffer back and the
 # frontend's slot free, and serves the next frontend.
 frontend_killed_mid_run() {
   local -r mode=$1
+  shift
   start_backend "${INSTANCE}" --delay-ms 1
 
-  start_frontend victim --inflight 256 --total 100000000 --notify "${mode}" --json
+  start_frontend victim --inflight 256 --total 100000000 --notify "${mode}" --json "$@"
   local -r victim_timeout_pid=${STARTED_PID}
   wait_until 20 stats_match '.served > 0 and .frontends == 1' || fail "the frontend was never served"
   local victim_pid
@@ -149,6 +150,10 @@ frontend_killed_mid_run() {
 
 @test "a frontend SIGKILLed mid-run (--notify coalesced): pools full and slot free within 2 s; the next one verifies" {
   frontend_killed_mid_run coalesced
+}
+
+@test "a frontend SIGKILLed mid-run whose jobs keep their buffers (--requests-per-job 0): pools full within 2 s; the next one verifies" {
+  frontend_killed_mid_run coalesced --requests-per-job 0
 }
 
 # Frontends SIGKILLed at random moments of full load: a death inside any
@@ -275,14 +280,16 @@ frontend_killed_mid_run() {
   assert_no_leftovers "${INSTANCE}"
 }
 
-# stop_mid_run SIGNAL STATUS: a frontend under load gets SIGNAL; within 2 s
-# it stops (jobs in flight finish or are cancelled after 1 s), prints its
-# JSON summary and exits STATUS; the backend has every buffer back.
+# stop_mid_run SIGNAL STATUS [FRONTEND_ARGS...]: a frontend under load gets
+# SIGNAL; within 2 s it stops (jobs in flight finish or are cancelled after
+# 1 s), prints its JSON summary and exits STATUS; the backend has every
+# buffer back.
 stop_mid_run() {
   local -r signal=$1 expected_status=$2
+  shift 2
   start_backend "${INSTANCE}" --delay-ms 1
 
-  start_frontend stopped --inflight 64 --total 100000000 --json
+  start_frontend stopped --inflight 64 --total 100000000 --json "$@"
   local -r frontend_timeout_pid=${STARTED_PID}
   wait_until 20 stats_match '.served > 0 and .frontends == 1' || fail "the frontend was never served"
   local frontend_pid
@@ -307,6 +314,10 @@ stop_mid_run() {
 
 @test "SIGINT mid-run: the frontend stops within 2 s, prints its JSON summary, exits 130; the backend has its pools back" {
   stop_mid_run INT 130
+}
+
+@test "SIGINT mid-run with jobs that never end (--requests-per-job 0): exit 130 within 2 s; the buffers they kept are back" {
+  stop_mid_run INT 130 --requests-per-job 0
 }
 
 @test "SIGTERM and SIGHUP mid-run: exit 143 and 129, each with its summary" {

@@ -125,6 +125,8 @@ assert_usage_error() {
   assert_usage_error "${FRONTEND}" "--protocol-version: '65536' is not an integer in 0\.\.65535$" --protocol-version 65536
   assert_usage_error "${FRONTEND}" '--notify' --notify carrier-pigeon
   assert_usage_error "${FRONTEND}" '--inflight|--jobs' --jobs 4 --inflight 4
+  assert_usage_error "${FRONTEND}" "--requests-per-job: '-1' is not an integer in 0\.\.1099511627776$" --requests-per-job -1
+  assert_usage_error "${FRONTEND}" '--requests-per-job|--jobs' --jobs 4 --requests-per-job 2
   assert_usage_error "${FRONTEND}" '--message|--payload' --message hi --payload 8
   assert_usage_error "${FRONTEND}" '--warp' --warp
 }
@@ -329,6 +331,46 @@ notify_mode_verifies_everything() {
 
 @test "--notify coalesced: --inflight 64 --total 20000 verifies every request" {
   notify_mode_verifies_everything coalesced
+}
+
+# --requests-per-job: a job sends its next request in the same request
+# object, without handing it back in between. Every request still verifies
+# (a stale status or sequence number in the reused object would not), the
+# backend served exactly those, and the objects the jobs kept are back once
+# the jobs end.
+requests_per_job_verifies_everything() {
+  local -r mode=$1
+  start_backend "${INSTANCE}" --delay-ms 0.05
+  local n
+  for n in 7 0; do
+    run_frontend 0 --inflight 16 --total 5000 --requests-per-job "${n}" --notify "${mode}" --json
+    assert_all_verified 5000
+    assert_json ".requests_per_job == ${n} and .notify == \"${mode}\""
+  done
+  run_frontend 0 --inflight 16 --total 3000 --requests-per-job 0 --notify "${mode}" \
+    --op aes-256-gcm-decrypt --payload 1000 --aad-len 13 --json
+  assert_all_verified 3000
+  run_frontend 0 --inflight 4 --total 100 --requests-per-job 0 --notify "${mode}"
+  assert_line --index 0 --regexp '^summary: 100 jobs: 100 ok, 0 failed '
+  assert_line --index 1 'each job made requests one after another until the run ended'
+
+  stats
+  assert_json '.served == 13100'
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "--requests-per-job 7 and 0 (--notify eventfd): every request verifies, every kept buffer is back" {
+  requests_per_job_verifies_everything eventfd
+}
+
+@test "--requests-per-job 7 and 0 (--notify callback): every request verifies, every kept buffer is back" {
+  requests_per_job_verifies_everything callback
+}
+
+@test "--requests-per-job 7 and 0 (--notify coalesced): every request verifies, every kept buffer is back" {
+  requests_per_job_verifies_everything coalesced
 }
 
 @test "backend SIGKILLed mid-run: the frontend exits 5 within 3 s; a new backend cleans up and serves" {

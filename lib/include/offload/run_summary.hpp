@@ -36,6 +36,9 @@ struct RunSummary {
   std::string op;       // the operation (operation_name), if the program reports one
   std::string verify;   // which results were verified (all, sample, none), if not all
   std::uint64_t payload_bytes = 0;  // per request, when every request has the same size
+  // How many requests each ASYNC job made one after another (0: as many as
+  // the run had); "jobs" below counts requests either way.
+  std::uint64_t requests_per_job = 1;
   std::uint64_t inflight = 0;
   std::uint64_t jobs = 0;
   std::uint64_t ok = 0;
