@@ -53,6 +53,8 @@ readonly TARGET_FRONTEND_CPU_PCT=10
 readonly PROVIDER_J=64
 readonly PROVIDER_D=0.1
 readonly PROVIDER_REPS=3
+# The AES-GCM cells and their references likewise, alternately (run_crypto).
+readonly CRYPTO_REPS=3
 readonly TARGET_PROVIDER_PCT_16K=80
 readonly TARGET_PROVIDER_ASYNC_X=30
 
@@ -494,34 +496,64 @@ crypto_cell() {
     '[.payload_bytes, .gbytes_per_s, .cpu_s, ($be | tonumber), .jobs] | @tsv' "${out}" >>"${WORK_DIR}/crypto.tsv"
 }
 
+# crypto_column SIZE AWK_EXPR: one value per crypto.tsv row of SIZE ($2 GB/s,
+# $3 frontend CPU s, $4 backend CPU s, $5 requests; s the size), failed
+# rows left out.
+crypto_column() {
+  awk -v s="$1" -F'\t' '$1 == s && $2 ~ /^[0-9.]+$/ && $5 > 0 { printf "%.4f\n", '"$2"' }' "${WORK_DIR}/crypto.tsv"
+}
+
+# shellcheck disable=SC2016 # crypto_column's expressions are awk's, quoted for awk
 run_crypto() {
   : >"${WORK_DIR}/crypto.tsv"
-  local -A perf=() speed=()
-  local size
-  for size in "${CRYPTO_SIZES[@]}"; do
-    log "reference: dpdk-test-crypto-perf, crypto_aesni_mb, ${size} bytes (CPU $(backend_cpu))"
-    perf[${size}]=$(crypto_perf_gbs "${size}" "$(awk -v s="${size}" -v t="${CELL_S}" 'BEGIN { print int(2e9 / s * t) }')")
-    log "reference: openssl speed -evp aes-256-gcm -bytes ${size} (CPU 0)"
-    speed[${size}]=$(openssl_speed_gbs "${size}" "$(awk -v t="${CELL_S}" 'BEGIN { print (t < 1) ? 1 : int(t + 0.5) }')")
-  done
+  local -A perf=() speed=() perf_runs=() speed_runs=()
+  local size rep
+  local -r speed_s=$(awk -v t="${CELL_S}" 'BEGIN { print (t < 1) ? 1 : int(t + 0.5) }')
+  # The references and the offload alternately, CRYPTO_REPS times each, the
+  # median of each reported: on this VM one run's figure moves by 10-30 %
+  # from one run to the next, the references' included, and one run of each
+  # judged ratios made of two unrelated draws (16 KiB: 69-121 %).
   start_backend "$(instance_name crypto)" 0
-  for size in "${CRYPTO_SIZES[@]}"; do crypto_cell "${size}" "${perf[${size}]:-}"; done
+  for size in "${CRYPTO_SIZES[@]}"; do
+    local -a p=() s=()
+    for ((rep = 1; rep <= CRYPTO_REPS; rep++)); do
+      log "reference: dpdk-test-crypto-perf, crypto_aesni_mb, ${size} bytes (CPU $(backend_cpu)), run ${rep}"
+      p+=("$(crypto_perf_gbs "${size}" "$(awk -v s="${size}" -v t="${CELL_S}" 'BEGIN { print int(2e9 / s * t) }')")")
+      log "reference: openssl speed -evp aes-256-gcm -bytes ${size} (CPU 0), run ${rep}"
+      s+=("$(openssl_speed_gbs "${size}" "${speed_s}")")
+      crypto_cell "${size}" "$(median "${p[@]}")"
+    done
+    perf[${size}]=$(median "${p[@]}")
+    speed[${size}]=$(median "${s[@]}")
+    perf_runs[${size}]="${p[*]}"
+    speed_runs[${size}]="${s[*]}"
+  done
   stop_current_backend
 
   printf '\nAES-256-GCM encrypt (%s bytes of AAD), same run. The offload: D=0, J=%s, coalesced, --verify none,\n' \
     "${CRYPTO_AAD}" "${CRYPTO_J}"
   printf '%s\n' "--requests-per-job 0 (each job sends its requests one after another, as openssl speed's jobs do);"
-  printf 'the backend on CPU %s (as dpdk-test-crypto-perf'"'"'s worker), the frontend on CPU 0 (as openssl speed).\n' \
+  printf 'the backend on CPU %s (as dpdk-test-crypto-perf'"'"'s worker), the frontend on CPU 0 (as openssl speed);\n' \
     "$(backend_cpu)"
+  printf 'alternating, the median of %s runs of each (every run below the table).\n' "${CRYPTO_REPS}"
   local fmt='%-7s %12s %12s %12s %9s %14s %14s %8s %9s\n'
   # shellcheck disable=SC2059 # the format is ours
   printf "${fmt}" size crypto-perf openssl offload "%perf" "fe_cpu_s/GB" "openssl_s/GB" "%cpu" be_cpu_s
-  local row gbs fe_cpu be_cpu jobs pct fe_per_gb ossl_per_gb cpu_pct
+  local gbs be_cpu pct fe_per_gb ossl_per_gb cpu_pct runs=''
   for size in "${CRYPTO_SIZES[@]}"; do
-    row=$(awk -v s="${size}" -F'\t' '$1 == s' "${WORK_DIR}/crypto.tsv")
-    IFS=$'\t' read -r _ gbs fe_cpu be_cpu jobs <<<"${row}"
+    # shellcheck disable=SC2046 # one value per line
+    gbs=$(median $(crypto_column "${size}" '$2'))
+    # shellcheck disable=SC2046
+    be_cpu=$(median $(crypto_column "${size}" '$4'))
+    be_cpu=${be_cpu:+$(awk -v v="${be_cpu}" 'BEGIN { printf "%.2f", v }')}
+    # shellcheck disable=SC2046
+    fe_per_gb=$(median $(crypto_column "${size}" '$3 / ($5 * s / 1e9)'))
+    fe_per_gb=${fe_per_gb:+$(awk -v v="${fe_per_gb}" 'BEGIN { printf "%.3f", v }')}
+    runs+=$(printf '%s bytes, each run: crypto-perf %s GB/s; openssl %s GB/s; offload %s GB/s, frontend %s s/GB' \
+      "${size}" "${perf_runs[${size}]:--}" "${speed_runs[${size}]:--}" "$(crypto_column "${size}" '$2' | xargs)" \
+      "$(crypto_column "${size}" '$3 / ($5 * s / 1e9)' | xargs)")$'\n'
     pct=$(awk -v o="${gbs}" -v p="${perf[${size}]:-}" 'BEGIN { if (p > 0 && o ~ /^[0-9.]+$/) printf "%.1f", 100 * o / p; else print "-" }')
-    fe_per_gb=$(awk -v c="${fe_cpu}" -v n="${jobs}" -v s="${size}" 'BEGIN { if (n > 0) printf "%.3f", c / (n * s / 1e9); else print "-" }')
+    fe_per_gb=${fe_per_gb:--}
     ossl_per_gb=$(awk -v g="${speed[${size}]:-}" 'BEGIN { if (g > 0) printf "%.3f", 1 / g; else print "-" }')
     cpu_pct=$(awk -v a="${fe_per_gb}" -v b="${ossl_per_gb}" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.1f", 100 * a / b; else print "-" }')
     printf '%s\t%s\t%s\n' "${size}" "${pct}" "${cpu_pct}" >>"${WORK_DIR}/crypto-judged.tsv"
@@ -536,6 +568,7 @@ run_crypto() {
   done
   printf '%s\n' "fe_cpu_s/GB: the frontend's CPU seconds per GB offloaded; openssl_s/GB: one core's seconds per GB in" \
     "process (1 / its GB/s); %cpu: their ratio, the share of a core the offload still costs the application."
+  printf '%s' "${runs}"
 }
 
 print_crypto_targets() {
