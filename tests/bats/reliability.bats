@@ -283,13 +283,14 @@ frontend_killed_mid_run() {
 # stop_mid_run SIGNAL STATUS [FRONTEND_ARGS...]: a frontend under load gets
 # SIGNAL; within 2 s it stops (jobs in flight finish or are cancelled after
 # 1 s), prints its JSON summary and exits STATUS; the backend has every
-# buffer back.
+# buffer back. The backend runs at --delay-ms STOP_DELAY_MS (default 1),
+# the frontend with STOP_INFLIGHT jobs (default 64).
 stop_mid_run() {
   local -r signal=$1 expected_status=$2
   shift 2
-  start_backend "${INSTANCE}" --delay-ms 1
+  start_backend "${INSTANCE}" --delay-ms "${STOP_DELAY_MS:-1}"
 
-  start_frontend stopped --inflight 64 --total 100000000 --json "$@"
+  start_frontend stopped --inflight "${STOP_INFLIGHT:-64}" --total 100000000 --json "$@"
   local -r frontend_timeout_pid=${STARTED_PID}
   wait_until 20 stats_match '.served > 0 and .frontends == 1' || fail "the frontend was never served"
   local frontend_pid
@@ -318,6 +319,26 @@ stop_mid_run() {
 
 @test "SIGINT mid-run with jobs that never end (--requests-per-job 0): exit 130 within 2 s; the buffers they kept are back" {
   stop_mid_run INT 130 --requests-per-job 0
+}
+
+# Coalesced mode at D = 0 with 256 jobs of 8 bytes: the completion ring
+# never empties, so a doorbell's drain stops after 10 ms and re-rings the
+# doorbell for what is left. A leftover no doorbell announced would stall
+# the run (exit 4); a drain until the ring was empty kept the event loop
+# from its signal checks for 0.2-0.6 s.
+@test "coalesced, D = 0, J = 256, 8 bytes (a ring that never empties): every request completes, and SIGINT stops it within 2 s" {
+  start_backend "${INSTANCE}" --delay-ms 0
+  local rpj
+  for rpj in 1 0; do
+    run_frontend 0 --inflight 256 --total 200000 --notify coalesced --payload 8 --requests-per-job "${rpj}" --json \
+      --log-level warn
+    assert_all_verified 200000
+  done
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+
+  INSTANCE=$(unique_instance)
+  STOP_DELAY_MS=0 STOP_INFLIGHT=256 stop_mid_run INT 130 --notify coalesced --payload 8 --requests-per-job 0
 }
 
 @test "SIGTERM and SIGHUP mid-run: exit 143 and 129, each with its summary" {
