@@ -275,9 +275,14 @@ private:
 
   void start_next(OffloadSlot& slot) {
     if (!may_start_another()) return;
+    begin_request(slot);
+    driver_.start(slot);
+  }
+
+  // The slot's next request, counted.
+  void begin_request(OffloadSlot& slot) {
     ++started_;
     slot.begin(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id());
-    driver_.start(slot);
   }
 
   // The completion ring, drained in a burst: each completed request's job
@@ -368,8 +373,7 @@ private:
     if (!may_start_another()) return false;
     slot.ret = 1;
     account(slot);
-    ++started_;
-    slot.begin(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id());
+    begin_request(slot);
     return true;
   }
 

@@ -276,11 +276,9 @@ int offload_job_main(void* args) {
   // or stays the backend's (a job cancelled while it held it).
   job.request = nullptr;
   job.payload = nullptr;
-  job.requests_in_job = 0;
-  for (;;) {
+  for (std::uint64_t verified = 1;; ++verified) {
     if (one_request(job) != 1) return 0;
-    ++job.requests_in_job;
-    const bool more = work.requests_per_job == 0 || job.requests_in_job < work.requests_per_job;
+    const bool more = work.requests_per_job == 0 || verified < work.requests_per_job;
     // A job that goes on sends its next request in the same object: the
     // object stays granted to this frontend, and neither side pays for a
     // return and a grant per request (nor does a job wait for a grant).

@@ -5,8 +5,8 @@
 // hands the object back to the backend.
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,7 +72,6 @@ struct OffloadSlot : JobSlot {
   std::uint64_t device_ns = 0;
   std::string failure;
   std::vector<std::uint8_t> result_preview;
-  std::uint64_t requests_in_job = 0;  // verified so far by the running job
 
   // A new request of this job: its input is `message`, or `payload_bytes`
   // of generated data (`owner`: the frontend id) stamped with the sequence
