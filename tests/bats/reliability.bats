@@ -330,9 +330,9 @@ stop_mid_run() {
   start_backend "${INSTANCE}" --delay-ms 0
   local rpj
   for rpj in 1 0; do
-    run_frontend 0 --inflight 256 --total 200000 --notify coalesced --payload 8 --requests-per-job "${rpj}" --json \
+    run_frontend 0 --inflight 256 --total 50000 --notify coalesced --payload 8 --requests-per-job "${rpj}" --json \
       --log-level warn
-    assert_all_verified 200000
+    assert_all_verified 50000
   done
   stop_backend
   assert_no_leftovers "${INSTANCE}"
