@@ -132,7 +132,7 @@ public:
     // does anything else: a request enqueued only just before epoll_wait
     // made the frontend sleep (a wake costs 10-20 us) where it used to
     // find its completion already there.
-    driver_.set_after_poll([this] { link_.flush(); });
+    driver_.set_after_poll([this] { send_staged(); });
     // The modes that sleep on an fd sleep only until just before their
     // oldest request could complete (callback mode polls anyway).
     if (opts.notify != proto::NotifyMode::Callback)
@@ -201,7 +201,7 @@ public:
       const std::uint64_t until = std::min(deadline, drain_deadline_);
       const int wait_ms = static_cast<int>(std::min<std::uint64_t>((until - now) / 1'000'000 + 1, kLivenessCheckMs));
       // What the jobs staged since the last turn goes out before any wait.
-      link_.flush();
+      send_staged();
       if (opts_.notify == proto::NotifyMode::Callback)
         poll_completions(idle_rounds);
       else
@@ -239,6 +239,7 @@ private:
     work_.corrupt_tag_job = opts_.corrupt_tag_job;
     work_.requests_per_job = opts_.requests_per_job;
     work_.begin_next = [this](OffloadSlot& slot) { return begin_next_request(slot); };
+    work_.unstamped = &unstamped_;
     if (!is_aead(opts_.op)) return;
     work_.key = opts_.key_hex.empty() ? random_gcm_key() : *parse_gcm_key(opts_.key_hex);
     spdlog::debug("AES-256 key of this run: {}", to_hex(work_.key));
@@ -285,11 +286,29 @@ private:
     slot.begin(opts_.payload.message, opts_.payload.payload_bytes, link_.frontend_id());
   }
 
+  // What the jobs staged goes to the backend, each request stamped with
+  // the time it is sent: one clock read per burst, not one per request (at
+  // 1 KiB the frontend spent 13 % of its time reading the clock).
+  void send_staged() {
+    if (!unstamped_.empty()) {
+      const std::uint64_t now = monotonic_ns();
+      for (OffloadSlot* slot : unstamped_) {
+        // Not yet on the ring (link_.flush() below puts it there): still
+        // this frontend's to write.
+        slot->submitted_ns = now;
+        if (slot->request != nullptr) slot->request->submit_ns = now;
+      }
+      unstamped_.clear();
+    }
+    link_.flush();
+  }
+
   // The completion ring, drained in a burst: each completed request's job
   // is resumed now (coalesced) or through its wait context's callback.
   unsigned drain_completions() {
     std::array<void*, kCompletionBurst> done{};
     const unsigned n = rte_ring_sc_dequeue_burst(link_.completions(), done.data(), kCompletionBurst, nullptr);
+    const std::uint64_t seen = n != 0 ? monotonic_ns() : 0;
     for (unsigned i = 0; i < n; ++i) {
       const auto* r = static_cast<const proto::Request*>(done[i]);
       if (r->job_id >= slots_.size() || !slots_[r->job_id].busy) {
@@ -297,6 +316,7 @@ private:
         continue;
       }
       OffloadSlot& slot = slots_[r->job_id];
+      slot.seen_ns = seen;
       if (opts_.notify == proto::NotifyMode::Coalesced) {
         driver_.step(slot);
         continue;
@@ -325,7 +345,7 @@ private:
     drain_eventfd(doorbell_.get());
     const std::uint64_t turn_ends = monotonic_ns() + kDoorbellTurnNs;
     while (drain_completions() != 0) {
-      link_.flush();
+      send_staged();
       if (monotonic_ns() < turn_ends) continue;
       if (rte_ring_count(link_.completions()) != 0 && !signal_eventfd(doorbell_.get()))
         spdlog::warn("re-ringing this frontend's own doorbell failed: {}", std::strerror(errno));
@@ -338,7 +358,7 @@ private:
   void poll_completions(unsigned& idle_rounds) {
     const unsigned n = drain_completions();
     driver_.run_retries();
-    link_.flush();
+    send_staged();
     if (n != 0) {
       idle_rounds = 0;
       return;
@@ -440,6 +460,7 @@ private:
   StopSignals& stop_signals_;
   AsyncThreadPool pool_;
   UniqueFd doorbell_;
+  std::vector<OffloadSlot*> unstamped_;  // see JobWork::unstamped
   BackendLink link_;
   JobWork work_;
   JobDriver driver_;

@@ -176,6 +176,7 @@ void OffloadSlot::begin(std::string_view message, std::size_t payload_bytes, std
   std::memcpy(iv.data(), iv_words, iv.size());
   on_backend = false;
   submitted_ns = 0;
+  seen_ns = 0;
   latency_ns = 0;
   device_ns = 0;
   failure.clear();
@@ -215,7 +216,7 @@ int one_request(OffloadSlot& job) {
     if (const char* why = prepare_aead(job, r)) return fail(job, why);
   r.payload_len = static_cast<std::uint32_t>(job.input.size());
   r.status = static_cast<std::int32_t>(proto::Status::Pending);
-  job.submitted_ns = r.submit_ns = monotonic_ns();
+  job.seen_ns = 0;
 
   void* to_enqueue = &r;
   if (job.inject_fault != nullptr && !job.inject_fault->empty() && job.job_id == 0 && job.seq == 1)
@@ -224,6 +225,7 @@ int one_request(OffloadSlot& job) {
   // Staged: the event loop sends the staged requests in one burst before it
   // waits (a full ring keeps them staged until it has room: backpressure).
   link.send(to_enqueue);
+  if (work.unstamped != nullptr) work.unstamped->push_back(&job);
   job.on_backend = true;
   if (says && job.notify == proto::NotifyMode::EventFd)
     spdlog::log(level, "job {}: enqueued request seq {} ({} bytes) on {}; pausing until the backend signals eventfd {}",
@@ -243,7 +245,8 @@ int one_request(OffloadSlot& job) {
     case AwaitResult::Error:
       return fail(job, fmt::format("waiting for the completion failed: {}", std::strerror(errno)));
   }
-  job.latency_ns = monotonic_ns() - job.submitted_ns;
+  const std::uint64_t seen = job.seen_ns != 0 ? job.seen_ns : monotonic_ns();
+  job.latency_ns = seen > job.submitted_ns && job.submitted_ns != 0 ? seen - job.submitted_ns : 0;
   job.on_backend = false;
 
   // The response must be this job's own: the seed dequeued whatever message

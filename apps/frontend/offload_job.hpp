@@ -42,6 +42,10 @@ struct JobWork {
   // run starts no more; the job finishes with its last one).
   std::uint64_t requests_per_job = 1;
   std::function<bool(OffloadSlot&)> begin_next;
+  // The jobs whose request was staged since the event loop last sent: it
+  // stamps their submit time when it sends them (Session::send_staged), one
+  // clock read for the burst.
+  std::vector<OffloadSlot*>* unstamped = nullptr;
 };
 
 // The walkthrough narrates jobs 0 .. kNarratedJobs-1 at info level, the
@@ -64,8 +68,12 @@ struct OffloadSlot : JobSlot {
   proto::Request* request = nullptr;
   void* payload = nullptr;
   bool on_backend = false;  // request and payload belong to the backend until it answers
-  std::uint64_t submitted_ns = 0;
-  std::uint64_t latency_ns = 0;           // submit to resume
+  std::uint64_t submitted_ns = 0;  // when the event loop sent the request
+  // Coalesced and callback modes: when the event loop took this request's
+  // completion off the ring (one clock read per burst); 0: not known, the
+  // job reads the clock as it resumes (eventfd mode).
+  std::uint64_t seen_ns = 0;
+  std::uint64_t latency_ns = 0;  // sent to completion seen
   // The device's own time: from when it started the request (after any
   // queueing on the backend) to its completion (the backend's clock, the
   // same CLOCK_MONOTONIC as this process's).
