@@ -41,6 +41,8 @@ readonly OVERHEAD_MS=0.025
 # core: the backend's) and openssl speed (in-process, the frontend's core),
 # all in the same run.
 readonly CRYPTO_SIZES=(1024 16384)
+# How the coalesced frontend waits (--coalesced-wait): both are measured.
+readonly CRYPTO_WAITS=(doorbell nap)
 readonly CRYPTO_J=64
 readonly CRYPTO_AAD=16
 readonly TARGET_CRYPTO_PCT_1K=60
@@ -471,43 +473,47 @@ backend_cpu() {
   taskset -cp $$ | awk -F': ' '{ n = split($2, r, ","); last = r[n]; sub(/.*-/, "", last); print last }'
 }
 
-# crypto_cell SIZE GBS_HINT: the offload at SIZE bytes; appends "size gb/s
-# frontend_cpu_s backend_cpu_s requests" to crypto.tsv.
+# crypto_cell SIZE GBS_HINT WAIT: the offload at SIZE bytes, the frontend
+# waiting as --coalesced-wait WAIT says; appends "size gb/s frontend_cpu_s
+# backend_cpu_s requests wait" to crypto.tsv.
 crypto_cell() {
-  local -r size=$1 hint_gbs=$2
+  local -r size=$1 hint_gbs=$2 wait=$3
   local -r total=$(awk -v g="${hint_gbs:-0.5}" -v s="${size}" -v t="${CELL_S}" -v j="${CRYPTO_J}" \
     'BEGIN { n = int(g * 1e9 / s * t); if (n < 20 * j) n = 20 * j; print n }')
   local -r out="${WORK_DIR}/crypto.json" err="${WORK_DIR}/crypto.log"
-  log "offload aes-256-gcm-encrypt ${size} bytes, J=${CRYPTO_J}, D=0, coalesced, --verify none, --requests-per-job 0: ${total} requests"
+  log "offload aes-256-gcm-encrypt ${size} bytes, J=${CRYPTO_J}, D=0, coalesced (--coalesced-wait ${wait}), --verify none, --requests-per-job 0: ${total} requests"
   local -r before=$(cpu_ticks "${CURRENT_BACKEND_PID}")
   local rc=0
   timeout --foreground --kill-after=5 120 \
     "${BIN_DIR}/frontend/offload-frontend" --instance "${CURRENT_INSTANCE}" --lcore 0 --inflight "${CRYPTO_J}" \
-    --total "${total}" --notify coalesced --op aes-256-gcm-encrypt --payload "${size}" --aad-len "${CRYPTO_AAD}" \
-    --verify none --requests-per-job 0 --timeout-ms 120000 --json --log-level warn </dev/null >"${out}" 2>"${err}" || rc=$?
+    --total "${total}" --notify coalesced --coalesced-wait "${wait}" --op aes-256-gcm-encrypt --payload "${size}" \
+    --aad-len "${CRYPTO_AAD}" --verify none --requests-per-job 0 --timeout-ms 120000 --json --log-level warn \
+    </dev/null >"${out}" 2>"${err}" || rc=$?
   local -r after=$(cpu_ticks "${CURRENT_BACKEND_PID}")
   if ((rc != 0)) || [[ ! -s ${out} ]]; then
     tail -n 20 "${err}" >&2
     FAILED_RUNS=$((FAILED_RUNS + 1))
-    printf '%s\tFAILED\t-\t-\t%s\n' "${size}" "${total}" >>"${WORK_DIR}/crypto.tsv"
+    printf '%s\tFAILED\t-\t-\t%s\t%s\n' "${size}" "${total}" "${wait}" >>"${WORK_DIR}/crypto.tsv"
     return 0
   fi
   jq -r --arg be "$(awk -v t=$((after - before)) -v hz="${CLK_TCK}" 'BEGIN { printf "%.2f", t / hz }')" \
-    '[.payload_bytes, .gbytes_per_s, .cpu_s, ($be | tonumber), .jobs] | @tsv' "${out}" >>"${WORK_DIR}/crypto.tsv"
+    --arg wait "${wait}" '[.payload_bytes, .gbytes_per_s, .cpu_s, ($be | tonumber), .jobs, $wait] | @tsv' "${out}" \
+    >>"${WORK_DIR}/crypto.tsv"
 }
 
-# crypto_column SIZE AWK_EXPR: one value per crypto.tsv row of SIZE ($2 GB/s,
-# $3 frontend CPU s, $4 backend CPU s, $5 requests; s the size), failed
-# rows left out.
+# crypto_column SIZE WAIT AWK_EXPR: one value per crypto.tsv row of SIZE and
+# WAIT ($2 GB/s, $3 frontend CPU s, $4 backend CPU s, $5 requests; s the
+# size), failed rows left out.
 crypto_column() {
-  awk -v s="$1" -F'\t' '$1 == s && $2 ~ /^[0-9.]+$/ && $5 > 0 { printf "%.4f\n", '"$2"' }' "${WORK_DIR}/crypto.tsv"
+  awk -v s="$1" -v w="$2" -F'\t' '$1 == s && $6 == w && $2 ~ /^[0-9.]+$/ && $5 > 0 { printf "%.4f\n", '"$3"' }' \
+    "${WORK_DIR}/crypto.tsv"
 }
 
 # shellcheck disable=SC2016 # crypto_column's expressions are awk's, quoted for awk
 run_crypto() {
   : >"${WORK_DIR}/crypto.tsv"
   local -A perf=() speed=() perf_runs=() speed_runs=()
-  local size rep
+  local size rep wait
   local -r speed_s=$(awk -v t="${CELL_S}" 'BEGIN { print (t < 1) ? 1 : int(t + 0.5) }')
   # The references and the offload alternately, CRYPTO_REPS times each, the
   # median of each reported: on this VM one run's figure moves by 10-30 %
@@ -521,7 +527,9 @@ run_crypto() {
       p+=("$(crypto_perf_gbs "${size}" "$(awk -v s="${size}" -v t="${CELL_S}" 'BEGIN { print int(2e9 / s * t) }')")")
       log "reference: openssl speed -evp aes-256-gcm -bytes ${size} (CPU 0), run ${rep}"
       s+=("$(openssl_speed_gbs "${size}" "${speed_s}")")
-      crypto_cell "${size}" "$(median "${p[@]}")"
+      for wait in "${CRYPTO_WAITS[@]}"; do
+        crypto_cell "${size}" "$(median "${p[@]}")" "${wait}"
+      done
     done
     perf[${size}]=$(median "${p[@]}")
     speed[${size}]=$(median "${s[@]}")
@@ -536,35 +544,41 @@ run_crypto() {
   printf 'the backend on CPU %s (as dpdk-test-crypto-perf'"'"'s worker), the frontend on CPU 0 (as openssl speed);\n' \
     "$(backend_cpu)"
   printf 'alternating, the median of %s runs of each (every run below the table).\n' "${CRYPTO_REPS}"
-  local fmt='%-7s %12s %12s %12s %9s %14s %14s %8s %9s\n'
+  local fmt='%-7s %-8s %12s %12s %12s %9s %14s %14s %8s %9s\n'
   # shellcheck disable=SC2059 # the format is ours
-  printf "${fmt}" size crypto-perf openssl offload "%perf" "fe_cpu_s/GB" "openssl_s/GB" "%cpu" be_cpu_s
+  printf "${fmt}" size wait crypto-perf openssl offload "%perf" "fe_cpu_s/GB" "openssl_s/GB" "%cpu" be_cpu_s
   local gbs be_cpu pct fe_per_gb ossl_per_gb cpu_pct runs=''
   for size in "${CRYPTO_SIZES[@]}"; do
-    # shellcheck disable=SC2046 # one value per line
-    gbs=$(median $(crypto_column "${size}" '$2'))
-    # shellcheck disable=SC2046
-    be_cpu=$(median $(crypto_column "${size}" '$4'))
-    be_cpu=${be_cpu:+$(awk -v v="${be_cpu}" 'BEGIN { printf "%.2f", v }')}
-    # shellcheck disable=SC2046
-    fe_per_gb=$(median $(crypto_column "${size}" '$3 / ($5 * s / 1e9)'))
-    fe_per_gb=${fe_per_gb:+$(awk -v v="${fe_per_gb}" 'BEGIN { printf "%.3f", v }')}
-    runs+=$(printf '%s bytes, each run: crypto-perf %s GB/s; openssl %s GB/s; offload %s GB/s, frontend %s s/GB' \
-      "${size}" "${perf_runs[${size}]:--}" "${speed_runs[${size}]:--}" "$(crypto_column "${size}" '$2' | xargs)" \
-      "$(crypto_column "${size}" '$3 / ($5 * s / 1e9)' | xargs)")$'\n'
-    pct=$(awk -v o="${gbs}" -v p="${perf[${size}]:-}" 'BEGIN { if (p > 0 && o ~ /^[0-9.]+$/) printf "%.1f", 100 * o / p; else print "-" }')
-    fe_per_gb=${fe_per_gb:--}
-    ossl_per_gb=$(awk -v g="${speed[${size}]:-}" 'BEGIN { if (g > 0) printf "%.3f", 1 / g; else print "-" }')
-    cpu_pct=$(awk -v a="${fe_per_gb}" -v b="${ossl_per_gb}" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.1f", 100 * a / b; else print "-" }')
-    printf '%s\t%s\t%s\n' "${size}" "${pct}" "${cpu_pct}" >>"${WORK_DIR}/crypto-judged.tsv"
+    runs+=$(printf '%s bytes, each run: crypto-perf %s GB/s; openssl %s GB/s' \
+      "${size}" "${perf_runs[${size}]:--}" "${speed_runs[${size}]:--}")$'\n'
+    for wait in "${CRYPTO_WAITS[@]}"; do
+      # shellcheck disable=SC2046 # one value per line
+      gbs=$(median $(crypto_column "${size}" "${wait}" '$2'))
+      # shellcheck disable=SC2046
+      be_cpu=$(median $(crypto_column "${size}" "${wait}" '$4'))
+      be_cpu=${be_cpu:+$(awk -v v="${be_cpu}" 'BEGIN { printf "%.2f", v }')}
+      # shellcheck disable=SC2046
+      fe_per_gb=$(median $(crypto_column "${size}" "${wait}" '$3 / ($5 * s / 1e9)'))
+      fe_per_gb=${fe_per_gb:+$(awk -v v="${fe_per_gb}" 'BEGIN { printf "%.3f", v }')}
+      runs+=$(printf '  --coalesced-wait %s: offload %s GB/s, frontend %s s/GB' "${wait}" \
+        "$(crypto_column "${size}" "${wait}" '$2' | xargs)" \
+        "$(crypto_column "${size}" "${wait}" '$3 / ($5 * s / 1e9)' | xargs)")$'\n'
+      pct=$(awk -v o="${gbs}" -v p="${perf[${size}]:-}" 'BEGIN { if (p > 0 && o ~ /^[0-9.]+$/) printf "%.1f", 100 * o / p; else print "-" }')
+      fe_per_gb=${fe_per_gb:--}
+      ossl_per_gb=$(awk -v g="${speed[${size}]:-}" 'BEGIN { if (g > 0) printf "%.3f", 1 / g; else print "-" }')
+      cpu_pct=$(awk -v a="${fe_per_gb}" -v b="${ossl_per_gb}" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.1f", 100 * a / b; else print "-" }')
+      printf '%s\t%s\t%s\t%s\n' "${size}" "${pct}" "${cpu_pct}" "${wait}" >>"${WORK_DIR}/crypto-judged.tsv"
+      [[ ! ${gbs} =~ ^[0-9.]+$ ]] ||
+        printf 'offload J=%s coalesced (%s)\t%s\t%s\n' "${CRYPTO_J}" "${wait}" "${size}" "${gbs}" \
+          >>"${WORK_DIR}/${BANDWIDTH_TSV_NAME}"
+      # shellcheck disable=SC2059
+      printf "${fmt}" "${size}" "${wait}" "${perf[${size}]:--} GB/s" "${speed[${size}]:--} GB/s" "${gbs:--} GB/s" \
+        "${pct}" "${fe_per_gb}" "${ossl_per_gb}" "${cpu_pct}" "${be_cpu:--}"
+    done
     {
       [[ -z ${perf[${size}]:-} ]] || printf 'dpdk-test-crypto-perf (reference)\t%s\t%s\n' "${size}" "${perf[${size}]}"
       [[ -z ${speed[${size}]:-} ]] || printf 'openssl speed, in process (reference)\t%s\t%s\n' "${size}" "${speed[${size}]}"
-      [[ ! ${gbs} =~ ^[0-9.]+$ ]] || printf 'offload J=%s coalesced\t%s\t%s\n' "${CRYPTO_J}" "${size}" "${gbs}"
     } >>"${WORK_DIR}/${BANDWIDTH_TSV_NAME}"
-    # shellcheck disable=SC2059
-    printf "${fmt}" "${size}" "${perf[${size}]:--} GB/s" "${speed[${size}]:--} GB/s" "${gbs:--} GB/s" "${pct}" \
-      "${fe_per_gb}" "${ossl_per_gb}" "${cpu_pct}" "${be_cpu:--}"
   done
   printf '%s\n' "fe_cpu_s/GB: the frontend's CPU seconds per GB offloaded; openssl_s/GB: one core's seconds per GB in" \
     "process (1 / its GB/s); %cpu: their ratio, the share of a core the offload still costs the application."
@@ -573,13 +587,16 @@ run_crypto() {
 
 print_crypto_targets() {
   [[ -s ${WORK_DIR}/crypto-judged.tsv ]] || return 0
-  printf '\nTargets (issue 9):\n'
-  local -r pct_1k=$(awk -F'\t' '$1 == 1024 { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
-  local -r pct_16k=$(awk -F'\t' '$1 == 16384 { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
-  local -r cpu_16k=$(awk -F'\t' '$1 == 16384 { print $3 }' "${WORK_DIR}/crypto-judged.tsv")
-  judge "1 KiB: % of dpdk-test-crypto-perf" "${pct_1k/-/}" ">=" "${TARGET_CRYPTO_PCT_1K}" "%"
-  judge "16 KiB: % of dpdk-test-crypto-perf" "${pct_16k/-/}" ">=" "${TARGET_CRYPTO_PCT_16K}" "%"
-  judge "16 KiB: frontend CPU/byte, % of openssl's" "${cpu_16k/-/}" "<=" "${TARGET_FRONTEND_CPU_PCT}" "%"
+  printf '\nTargets (issue 9), for each way the frontend waits (--coalesced-wait):\n'
+  local wait pct_1k pct_16k cpu_16k
+  for wait in "${CRYPTO_WAITS[@]}"; do
+    pct_1k=$(awk -F'\t' -v w="${wait}" '$1 == 1024 && $4 == w { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
+    pct_16k=$(awk -F'\t' -v w="${wait}" '$1 == 16384 && $4 == w { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
+    cpu_16k=$(awk -F'\t' -v w="${wait}" '$1 == 16384 && $4 == w { print $3 }' "${WORK_DIR}/crypto-judged.tsv")
+    judge "${wait}: 1 KiB, % of dpdk-test-crypto-perf" "${pct_1k/-/}" ">=" "${TARGET_CRYPTO_PCT_1K}" "%"
+    judge "${wait}: 16 KiB, % of dpdk-test-crypto-perf" "${pct_16k/-/}" ">=" "${TARGET_CRYPTO_PCT_16K}" "%"
+    judge "${wait}: 16 KiB fe CPU/byte, % of openssl's" "${cpu_16k/-/}" "<=" "${TARGET_FRONTEND_CPU_PCT}" "%"
+  done
 }
 
 # ---------------------------------------------------------------------------

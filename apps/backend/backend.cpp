@@ -49,6 +49,7 @@
 namespace offload::backend {
 namespace {
 
+using dpdk::MemzonePtr;
 using dpdk::RingPtr;
 
 // Requests taken off a frontend's ring at a time.
@@ -89,6 +90,15 @@ RingPtr create_ring(const std::string& name, std::uint32_t count) {
                                RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ));
   if (!ring) throw EnvironmentError(fmt::format("cannot create ring {}: {}", name, rte_strerror(rte_errno)));
   return ring;
+}
+
+// Each frontend slot's proto::DoorbellControl, in shared memory.
+MemzonePtr create_doorbells() {
+  MemzonePtr zone(rte_memzone_reserve_aligned(proto::kDoorbellsName,
+                                              sizeof(proto::DoorbellControl) * proto::kMaxFrontends,
+                                              static_cast<int>(rte_socket_id()), 0, alignof(proto::DoorbellControl)));
+  if (!zone) throw EnvironmentError(fmt::format("cannot create memzone {}: {}", proto::kDoorbellsName, rte_strerror(rte_errno)));
+  return zone;
 }
 
 int open_pidfd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -141,7 +151,9 @@ public:
         device_(opts.engines),
         sampler_(opts.delay, opts.delay_dist.seed),
         wakeup_(make_eventfd()),
+        doorbells_(create_doorbells()),
         started_ns_(monotonic_ns()) {
+    auto* doorbells = static_cast<proto::DoorbellControl*>(doorbells_->addr);
     for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
       Rings& rings = rings_[id];
       // The grant and return rings have room for every object a frontend
@@ -156,6 +168,8 @@ public:
       slot.requests = rings.requests.get();
       slot.completions = rings.completions.get();
       slot.returns = rings.returns.get();
+      slot.doorbell_control = &doorbells[id];
+      proto::ring_ref(doorbells[id]).store(proto::kRingAlways, std::memory_order_relaxed);
     }
     registry_.install(FrontendRegistry::Params{buffers_.payload_pool(), buffers_.request_pool(), opts.queue_depth,
                                                opts.engines, ms_to_ns(opts.delay.latency_bound_ms()),
@@ -263,6 +277,9 @@ public:
     spdlog::info("stopping: served {} request(s), rejected {}, dropped {} ({} were on the device); uptime {:.1f} s",
                  counters_.served.load(), counters_.rejected.load(), dropped_, on_device,
                  static_cast<double>(monotonic_ns() - started_ns_) / 1e9);
+    if (doorbells_spared_ != 0)
+      spdlog::info("{} coalesced doorbell(s) not rung: their frontend was napping and looked by itself",
+                   doorbells_spared_);
   }
 
 private:
@@ -579,9 +596,26 @@ private:
         continue;
       slot.unsignalled = 0;
       --unsignalled_slots_;
+      if (!all && !doorbell_wanted(slot)) {
+        ++doorbells_spared_;
+        continue;
+      }
       const int fd = slot.doorbell_fd.load(std::memory_order_acquire);
       if (fd >= 0 && !signal_eventfd(fd)) spdlog::warn("signalling a frontend's doorbell failed: {}", std::strerror(errno));
     }
+  }
+
+  // Whether the frontend wants its doorbell rung now (proto::kRingAlways,
+  // kRingOnce, kRingNever). The completions are on its ring before the
+  // flag is read, and it sets kRingOnce before it looks at the ring
+  // (Dekker): it sees them, or the backend sees that it asked.
+  static bool doorbell_wanted(FrontendSlot& slot) {
+    if (slot.doorbell_control == nullptr) return true;
+    auto ring = proto::ring_ref(*slot.doorbell_control);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const std::uint32_t wanted = ring.load(std::memory_order_relaxed);
+    if (wanted == proto::kRingAlways) return true;
+    return wanted == proto::kRingOnce && ring.exchange(proto::kRingNever, std::memory_order_relaxed) == proto::kRingOnce;
   }
 
   void housekeeping(std::uint64_t now) {
@@ -700,11 +734,13 @@ private:
   DeviceScheduler<InFlight> device_;
   DelaySampler sampler_;
   UniqueFd wakeup_;  // signalled by the register action: ends an idle nap
+  MemzonePtr doorbells_;  // proto::DoorbellControl per frontend slot
   std::uint64_t started_ns_;
   std::uint64_t last_housekeeping_ns_ = 0;
   std::uint64_t last_file_sweep_ns_ = 0;
   std::uint64_t dropped_ = 0;
-  std::uint32_t unsignalled_slots_ = 0;  // slots whose doorbell is due (coalesced mode)
+  std::uint32_t unsignalled_slots_ = 0;
+  std::uint64_t doorbells_spared_ = 0;  // not rung: the frontend was to look by itself  // slots whose doorbell is due (coalesced mode)
   // Per frontend slot: (1 << 32 | generation) while Active, else 0; and the
   // grant quota computed for it.
   std::array<std::uint64_t, proto::kMaxFrontends> quota_keys_{};

@@ -100,6 +100,9 @@ int on_register(const rte_mp_msg* msg, const void* peer) {
     slot.keys_used.store(0, std::memory_order_relaxed);
     slot.keys_to_forget.store(0, std::memory_order_relaxed);
     if (const int stale = slot.doorbell_fd.exchange(keeps_doorbell ? msg->fds[0] : -1); stale >= 0) ::close(stale);
+    // Rung until it says otherwise, whatever the last frontend here left.
+    if (slot.doorbell_control != nullptr)
+      proto::ring_ref(*slot.doorbell_control).store(proto::kRingAlways, std::memory_order_relaxed);
     const std::uint32_t generation = slot.generation.fetch_add(1, std::memory_order_relaxed) + 1;
     slot.state.store(SlotState::Active, std::memory_order_release);
     out.status = static_cast<std::int32_t>(proto::MpStatus::Ok);

@@ -40,6 +40,9 @@ struct FrontendSlot {
   std::array<std::atomic<int>, proto::kMaxJobsPerFrontend> job_fds{};
   std::atomic<std::uint32_t> fds_registered{0};
   std::atomic<int> doorbell_fd{-1};  // coalesced mode: the frontend's one eventfd
+  // Coalesced mode: whether the frontend asks to be rung (proto::DoorbellControl,
+  // in shared memory; set for each new frontend in the slot).
+  proto::DoorbellControl* doorbell_control = nullptr;
   std::array<RegisteredKey, proto::kMaxKeysPerFrontend> keys;
   // Key ids in use (bit i: keys[i]), claimed by the add-key action; and
   // those a forget-key action handed to the serving loop, which clears both

@@ -28,6 +28,8 @@ struct FrontendOptions {
   std::string verify = "all";  // all, sample, none
   std::uint64_t requests_per_job = 1;  // 0: a job goes on until the run ends
   std::int64_t corrupt_tag_job = -1;  // testing aid: that job's decrypt request carries a flipped tag bit
+  // Coalesced mode: sleep until the doorbell rings, or nap and look.
+  std::string coalesced_wait = "doorbell";
   std::string notify_name = "eventfd";
   proto::NotifyMode notify = proto::NotifyMode::EventFd;
   PayloadOptions payload;

@@ -52,6 +52,7 @@ std::string RunSummary::to_json() const {
   if (!op.empty()) optional += fmt::format(R"("op":"{}",)", op);
   if (!verify.empty()) optional += fmt::format(R"("verify":"{}",)", verify);
   if (requests_per_job != 1) optional += fmt::format(R"("requests_per_job":{},)", requests_per_job);
+  if (naps != 0) optional += fmt::format(R"("naps":{},)", naps);
   if (payload_bytes != 0)
     optional += fmt::format(R"("payload_bytes":{},"gbytes_per_s":{:.4f},)", payload_bytes,
                             throughput_jobs_per_s() * static_cast<double>(payload_bytes) / 1e9);
@@ -75,6 +76,8 @@ std::string RunSummary::to_text() const {
   if (requests_per_job != 1)
     out += requests_per_job == 0 ? std::string("each job made requests one after another until the run ended\n")
                                  : fmt::format("each job made up to {} requests one after another\n", requests_per_job);
+  if (naps != 0)
+    out += fmt::format("waited for completions in {} nap(s), looking at the ring itself (--coalesced-wait nap)\n", naps);
   if (latency.count() != 0)
     out += fmt::format("latency (submit to resume): p50 {:.1f} us, p99 {:.1f} us, max {:.1f} us\n",
                        us(latency.quantile_ns(0.50)), us(latency.quantile_ns(0.99)), us(latency.max_ns()));

@@ -125,6 +125,8 @@ assert_usage_error() {
   assert_usage_error "${FRONTEND}" "--protocol-version: '65536' is not an integer in 0\.\.65535$" --protocol-version 65536
   assert_usage_error "${FRONTEND}" '--notify' --notify carrier-pigeon
   assert_usage_error "${FRONTEND}" '--inflight|--jobs' --jobs 4 --inflight 4
+  assert_usage_error "${FRONTEND}" '--coalesced-wait' --notify coalesced --coalesced-wait sometimes
+  assert_usage_error "${FRONTEND}" '--coalesced-wait: applies to --notify coalesced only' --coalesced-wait nap
   assert_usage_error "${FRONTEND}" "--requests-per-job: '-1' is not an integer in 0\.\.1099511627776$" --requests-per-job -1
   assert_usage_error "${FRONTEND}" '--requests-per-job|--jobs' --jobs 4 --requests-per-job 2
   assert_usage_error "${FRONTEND}" '--message|--payload' --message hi --payload 8
@@ -371,6 +373,39 @@ requests_per_job_verifies_everything() {
 
 @test "--requests-per-job 7 and 0 (--notify coalesced): every request verifies, every kept buffer is back" {
   requests_per_job_verifies_everything coalesced
+}
+
+# --coalesced-wait nap: the frontend clears its doorbell request and naps,
+# looking at its completion ring itself; it asks for the doorbell (then looks
+# once more) only before a sleep that counts on it: at 1 ms, the timed sleep
+# until a request is due. A doorbell lost in that handshake would leave a
+# wait to run out with completions waiting, which the frontend reports.
+@test "--coalesced-wait nap: every request verifies at D = 0 and at 1 ms, no doorbell is lost, the backend spares its writes" {
+  start_backend "${INSTANCE}" --delay-ms 0
+  run_frontend 0 --inflight 64 --total 20000 --notify coalesced --coalesced-wait nap --op aes-256-gcm-encrypt \
+    --payload 16384 --requests-per-job 0 --json --log-level warn
+  assert_all_verified 20000
+  assert_json '.naps > 0'
+  with_stderr refute_output --partial 'lost doorbells'
+  run_frontend 0 --inflight 64 --total 20000 --notify coalesced --coalesced-wait nap --op xor --payload 8 --json \
+    --log-level warn
+  assert_all_verified 20000
+  with_stderr refute_output --partial 'lost doorbells'
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  grep -qE '\] [1-9][0-9]* coalesced doorbell\(s\) not rung' "${BACKEND_LOG}" ||
+    fail "the backend spared no doorbell write: $(grep -c . "${BACKEND_LOG}") lines in ${BACKEND_LOG}"
+
+  start_backend "${INSTANCE}" --delay-ms 1
+  run_frontend 0 --inflight 16 --total 3000 --notify coalesced --coalesced-wait nap --json --log-level warn
+  assert_all_verified 3000
+  assert_json '.wall_s < 5'
+  with_stderr refute_output --partial 'lost doorbells'
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
 }
 
 @test "backend SIGKILLed mid-run: the frontend exits 5 within 3 s; a new backend cleans up and serves" {

@@ -1,6 +1,10 @@
 #include "offload/job_driver.hpp"
 
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <openssl/async.h>
 
 #include <cstdint>
@@ -145,7 +149,7 @@ std::uint64_t elapsed_ms_since(std::uint64_t start_ns) { return (offload::monoto
 class JobDriverExpectation : public ::testing::Test {
 protected:
   void SetUp() override {
-    driver_.watch_doorbell(doorbell_.get(), [this] {
+    driver_.watch_doorbell(doorbell_.get(), [this](bool) {
       offload::drain_eventfd(doorbell_.get());
       ++rang_;
     });
@@ -183,6 +187,89 @@ TEST_F(JobDriverExpectation, WhileItPollsTheProbeStandsForTheDoorbell) {
   driver_.set_expected_completion([] { return offload::monotonic_ns(); });
   on_ring = true;
   driver_.poll(5'000);
+  EXPECT_EQ(rang_, 1);
+}
+
+// The doorbell rung on request (set_doorbell_on_request): asked for only
+// before a sleep that counts on it, and not slept for when the ring holds
+// completions by then; a nap instead looks at the ring by itself.
+TEST_F(JobDriverExpectation, ItAsksForTheDoorbellThenLooksOnceMoreBeforeItSleeps) {
+  bool on_ring = false;
+  int asked = 0;
+  int napped = 0;
+  driver_.set_doorbell_probe([&] { return on_ring; });
+  driver_.set_doorbell_on_request(
+      [&] {
+        ++asked;
+        on_ring = true;  // what the backend enqueued just before the flag was set
+      },
+      [] { return std::uint64_t{0}; }, [&] { ++napped; });
+  const std::uint64_t start = offload::monotonic_ns();
+  driver_.poll(2'000);
+  EXPECT_LT(elapsed_ms_since(start), 1'000U) << "it slept though the ring held completions";
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(napped, 0);
+  EXPECT_EQ(rang_, 1) << "the completions seen are handed over as if the doorbell had rung";
+}
+
+TEST_F(JobDriverExpectation, AskedForItSleepsUntilTheDoorbellRings) {
+  int asked = 0;
+  driver_.set_doorbell_probe([] { return false; });
+  driver_.set_doorbell_on_request([&] { ++asked; }, [] { return std::uint64_t{0}; }, [] {});
+  std::uint64_t start = offload::monotonic_ns();
+  driver_.poll(200);
+  EXPECT_GE(elapsed_ms_since(start), 199U) << "nothing on the ring, no doorbell: it sleeps its whole wait";
+  ASSERT_TRUE(offload::signal_eventfd(doorbell_.get()));
+  start = offload::monotonic_ns();
+  driver_.poll(5'000);
+  EXPECT_LT(elapsed_ms_since(start), 1'000U);
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(rang_, 1);
+}
+
+TEST_F(JobDriverExpectation, AWaitThatRunsOutWithCompletionsOnTheRingCountsALostDoorbell) {
+  std::atomic<bool> on_ring{false};
+  driver_.set_doorbell_probe([&] { return on_ring.load(); });
+  driver_.set_doorbell_on_request([] {}, [] { return std::uint64_t{0}; }, [] {});
+  // Completions come during the wait (the probe before it saw none), and
+  // nothing rings.
+  std::thread arrives([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    on_ring = true;
+  });
+  driver_.poll(JobDriver::kLostDoorbellWaitMs * 10);
+  arrives.join();
+  EXPECT_EQ(rang_, 1) << "what the wait's end found is handed over";
+  EXPECT_EQ(driver_.lost_doorbells(), 1U);
+}
+
+TEST_F(JobDriverExpectation, ANapLooksAtTheRingWithoutAskingForTheDoorbell) {
+  bool on_ring = false;
+  int asked = 0;
+  int napped = 0;
+  driver_.set_doorbell_probe([&] { return on_ring; });
+  driver_.set_doorbell_on_request([&] { ++asked; }, [] { return std::uint64_t{20'000'000}; },
+                                  [&] {
+                                    ++napped;
+                                    on_ring = true;  // completions come while it naps
+                                  });
+  const std::uint64_t start = offload::monotonic_ns();
+  driver_.poll(5'000);
+  const std::uint64_t took_ms = elapsed_ms_since(start);
+  EXPECT_GE(took_ms, 19U) << "it did not nap";
+  EXPECT_LT(took_ms, 1'000U) << "it slept past its nap";
+  EXPECT_EQ(napped, 1);
+  EXPECT_EQ(asked, 0) << "a nap does not ask for the doorbell";
+  EXPECT_EQ(rang_, 1) << "what the nap found is handed over";
+}
+
+TEST_F(JobDriverExpectation, ANapEndsWhenTheDoorbellRingsAnyway) {
+  driver_.set_doorbell_probe([] { return false; });
+  driver_.set_doorbell_on_request([] {}, [] { return std::uint64_t{60'000'000'000ULL}; }, [] {});
+  ASSERT_TRUE(offload::signal_eventfd(doorbell_.get()));
+  const std::uint64_t start = offload::monotonic_ns();
+  driver_.poll(5'000);
+  EXPECT_LT(elapsed_ms_since(start), 1'000U);
   EXPECT_EQ(rang_, 1);
 }
 

@@ -291,6 +291,17 @@ TEST(RunSummary, TextNamesCountsAndPending) {
   EXPECT_EQ(plain.find("latency"), std::string::npos) << plain;  // nothing recorded
 }
 
+TEST(RunSummary, NapsAreSaidOnlyWhenThereWereSome) {
+  RunSummary s = sample_summary();
+  EXPECT_EQ(s.to_json().find("naps"), std::string::npos);
+  EXPECT_EQ(s.to_text().find("nap"), std::string::npos);
+  s.naps = 42;
+  const auto parsed = FlatJson::parse(s.to_json());
+  ASSERT_TRUE(parsed.has_value()) << s.to_json();
+  EXPECT_EQ(parsed->at("naps"), "42");
+  EXPECT_NE(s.to_text().find("waited for completions in 42 nap(s)"), std::string::npos) << s.to_text();
+}
+
 TEST(RunSummary, ProcessCpuSecondsIsNonNegativeAndMonotonic) {
   const double a = offload::process_cpu_seconds();
   volatile std::uint64_t sink = 0;

@@ -59,8 +59,9 @@ public:
   void set_on_pause(SlotFn on_pause) { on_pause_ = std::move(on_pause); }
 
   // Watches one fd that is no job's (a shared completion doorbell):
-  // `on_ready` runs when it is readable.
-  void watch_doorbell(int fd, std::function<void()> on_ready);
+  // `on_ready(true)` runs when it is readable, `on_ready(false)` when its
+  // completions were seen without it (the probe below).
+  void watch_doorbell(int fd, std::function<void(bool rang)> on_ready);
   // Called at the end of every poll(), after the jobs it ran: where the
   // frontend sends what its jobs staged, as soon as possible (its next
   // poll may sleep).
@@ -79,6 +80,23 @@ public:
   // (the backend moderates it): checked while poll() polls for an
   // expectation, on_ready then runs as if it had rung.
   void set_doorbell_probe(std::function<bool()> probe) { doorbell_probe_ = std::move(probe); }
+  // A doorbell rung only on request (protocol.hpp, DoorbellControl): the
+  // other side rings once per request and no more. Before a sleep that
+  // counts on the doorbell, `ask_for_doorbell()`, then the probe once more
+  // (no sleep when it finds completions). Instead of such a sleep, a nap of
+  // `nap_ns()` (0: none; `on_nap()` as it starts) without asking, after the
+  // busy poll (which probes): the driver then probes by itself. That spares
+  // the other side its write and, on a VM, the wake of a halted vCPU.
+  void set_doorbell_on_request(std::function<void()> ask_for_doorbell, std::function<std::uint64_t()> nap_ns,
+                               std::function<void()> on_nap) {
+    ask_for_doorbell_ = std::move(ask_for_doorbell);
+    nap_ns_ = std::move(nap_ns);
+    on_nap_ = std::move(on_nap);
+  }
+  // Waits of kLostDoorbellWaitMs or more that ran out with completions on
+  // the ring (found by the probe): doorbells that were due and never rang.
+  [[nodiscard]] std::uint64_t lost_doorbells() const noexcept { return lost_doorbells_; }
+  static constexpr int kLostDoorbellWaitMs = 10;
   static constexpr std::uint64_t kSpinLeadNs = 250'000;
   static constexpr std::uint64_t kSpinPastNs = 250'000;
 
@@ -139,7 +157,7 @@ private:
   SlotFn on_pause_;
   JobEpoll epoll_;
   std::deque<JobSlot*> retry_;
-  std::function<void()> on_doorbell_;
+  std::function<void(bool)> on_doorbell_;
   std::function<void()> after_poll_;
   // Adaptive busy polling before poll() blocks: a completion that comes
   // within a few microseconds is caught without a sleep and a wake (10-20 us
@@ -153,9 +171,17 @@ private:
   std::uint64_t spun_for_ = 0;  // the expectation last polled for
   std::span<void* const> wait_events(int wait_ms);
   std::span<void* const> wait_expecting(std::uint64_t expected_ns, int wait_ms);
+  std::span<void* const> nap(std::uint64_t nap_ns, int wait_ms);
+  std::span<void* const> probed() const;
   std::function<bool()> doorbell_probe_;
+  std::function<void()> ask_for_doorbell_;
+  std::function<std::uint64_t()> nap_ns_;
+  std::function<void()> on_nap_;
+  std::uint64_t lost_doorbells_ = 0;
+  std::span<void* const> busy_poll(bool probe);
   char doorbell_token_ = 0;
-  void* const doorbell_ready_[1] = {&doorbell_token_};
+  char seen_token_ = 0;  // the probe found the doorbell's completions
+  void* const seen_ready_[1] = {&seen_token_};
   std::size_t active_ = 0;
   bool closed_ = false;
 };

@@ -35,6 +35,9 @@ struct RunSummary {
   std::string notify;   // the notification mode, if the program has one
   std::string op;       // the operation (operation_name), if the program reports one
   std::string verify;   // which results were verified (all, sample, none), if not all
+  // Coalesced mode that napped instead of sleeping until its doorbell rang:
+  // how many naps (0: it did not nap).
+  std::uint64_t naps = 0;
   std::uint64_t payload_bytes = 0;  // per request, when every request has the same size
   // How many requests each ASYNC job made one after another (0: as many as
   // the run had); "jobs" below counts requests either way.

@@ -1,6 +1,7 @@
 #include "offload/client/backend_link.hpp"
 
 #include <rte_eal.h>
+#include <rte_memzone.h>
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -92,6 +93,9 @@ BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, pr
                                          "version?",
                                          instance, names[i]));
   }
+  if (const rte_memzone* zone = rte_memzone_lookup(proto::kDoorbellsName);
+      zone != nullptr && zone->len >= sizeof(proto::DoorbellControl) * proto::kMaxFrontends)
+    doorbell_control_ = static_cast<proto::DoorbellControl*>(zone->addr) + frontend_id_;
   spdlog::info("registered with the backend of instance '{}' over rte_mp: frontend id {}, generation {}; "
                "requests go on ring {} (capacity {})",
                instance, frontend_id_, generation_, proto::request_ring_name(frontend_id_), reply.queue_depth);

@@ -74,6 +74,9 @@ public:
   rte_ring* completions() const noexcept { return completions_; }
   rte_ring* returns() const noexcept { return returns_; }
   const std::string& instance() const noexcept { return instance_; }
+  // Coalesced mode: this frontend's say in whether its doorbell rings
+  // (protocol.hpp); nullptr from a backend without it (rung always).
+  proto::DoorbellControl* doorbell_control() const noexcept { return doorbell_control_; }
 
   // Batched ring access, for the jobs of this thread. Every ring operation
   // reads an index the backend's core writes (a cache miss across cores,
@@ -100,6 +103,7 @@ private:
   rte_ring* requests_ = nullptr;
   rte_ring* completions_ = nullptr;
   rte_ring* returns_ = nullptr;
+  proto::DoorbellControl* doorbell_control_ = nullptr;
   std::vector<void*> grant_cache_;
   std::vector<void*> staged_requests_;
   std::vector<void*> staged_returns_;

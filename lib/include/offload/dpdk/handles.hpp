@@ -3,6 +3,7 @@
 // mempools (and frees them); a secondary looks them up and borrows them.
 
 #include <rte_eal.h>
+#include <rte_memzone.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -21,6 +22,11 @@ struct MempoolFree {
   void operator()(rte_mempool* mp) const noexcept { rte_mempool_free(mp); }
 };
 using MempoolPtr = std::unique_ptr<rte_mempool, MempoolFree>;
+
+struct MemzoneFree {
+  void operator()(const rte_memzone* mz) const noexcept { rte_memzone_free(mz); }
+};
+using MemzonePtr = std::unique_ptr<const rte_memzone, MemzoneFree>;
 
 // The replies of rte_mp_request_sync, whose array the caller must free().
 class MpReplies {
