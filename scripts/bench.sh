@@ -706,6 +706,7 @@ print_costs() {
     "  eventfd write + read, nobody waiting     \(f(.eventfd_write_read_ns; 0)) ns",
     "  one syscall (getppid)                    \(f(.syscall_ns; 0)) ns",
     "  nanosleep(\(f(.nap_requested_us; 0)) us) really takes            \(f(.nap_actual_us; 1)) us (default timer slack)",
+    "  CPU of one such nanosleep                \(f(.nap_cpu_us; 1)) us (arming the timer and the wake)",
     "What they bound:",
     "  - frontend CPU per job >= one ASYNC cycle: at most \(f(1000 / .async_cycle_ns; 1)) M jobs/s per frontend core",
     "  - J=1, D=0, neither side asleep: a request >= one ring round trip (\(f(.ring_round_trip_ns / 1000; 2)) us)",
@@ -714,6 +715,7 @@ print_costs() {
     "  - coalesced/callback: one doorbell (or none) per burst; the rings alone allow \(f(.ring_pipelined_msgs_per_s / 1e6; 0)) M/s",
     "  - an idle poller that naps wakes late: a backend sleeping until a deadline, a callback-mode",
     "    frontend napping \(f(.nap_requested_us; 0)) us between polls, each adds up to \(f(.nap_actual_us - .nap_requested_us; 0)) us",
+    "  - --coalesced-wait nap: each nap costs the frontend that CPU; a doorbell costs the backend an eventfd write",
     "  - D > 0: Little\u0027s law, throughput <= J / D; the lateness above lowers the share of J/D reached"' <<<"${json}"
 }
 

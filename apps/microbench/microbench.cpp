@@ -40,7 +40,9 @@ Results measure(const MicrobenchOptions& opts) {
   r.eventfd_write_read_ns = measure_eventfd_write_read_ns(opts.iterations);
   r.nap_requested_us = kNapUs;
   r.naps = std::max(opts.iterations / kIterationsPerNap, kMinNaps);
-  r.nap_actual_us = measure_nanosleep_us(kNapUs, r.naps);
+  const NapCost nap = measure_nanosleep(kNapUs, r.naps);
+  r.nap_actual_us = nap.wall_us;
+  r.nap_cpu_us = nap.cpu_us;
 
   r.ring_round_trips = opts.iterations;
   r.ring_pipelined_msgs = opts.iterations * kPipelinedPerIteration;

@@ -25,6 +25,7 @@ struct Results {
   double syscall_ns = 0.0;
   double nap_requested_us = 0.0;
   double nap_actual_us = 0.0;
+  double nap_cpu_us = 0.0;  // this process's CPU per nap
   std::uint64_t naps = 0;
 };
 
