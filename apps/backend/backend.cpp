@@ -596,7 +596,9 @@ private:
         continue;
       slot.unsignalled = 0;
       --unsignalled_slots_;
-      if (!all && !doorbell_wanted(slot)) {
+      const bool rung = all || doorbell_wanted(slot);
+      slot.stats.record_doorbell(rung);
+      if (!rung) {
         ++doorbells_spared_;
         continue;
       }

@@ -26,6 +26,8 @@ public:
     notify_.store(notify, std::memory_order_relaxed);
     served_.store(0, std::memory_order_relaxed);
     rejected_.store(0, std::memory_order_relaxed);
+    doorbells_rung_.store(0, std::memory_order_relaxed);
+    doorbells_spared_.store(0, std::memory_order_relaxed);
     held_buffers_.store(0, std::memory_order_relaxed);
     in_flight_.store(0, std::memory_order_relaxed);
     device_time_.reset();
@@ -37,6 +39,9 @@ public:
     device_time_.record(device_ns);
   }
   void record_rejected(std::uint64_t n) noexcept { add(rejected_, n); }
+  // Coalesced mode: a doorbell that was due, rung or spared (the frontend
+  // was to look at its ring by itself: proto::kRingNever).
+  void record_doorbell(bool rung) noexcept { add(rung ? doorbells_rung_ : doorbells_spared_, 1); }
   // What the frontend holds and has on the device, published by the serving
   // loop once per housekeeping period (the ledger and the loop's own count
   // are not for other threads to read).
@@ -51,6 +56,8 @@ public:
     proto::NotifyMode notify = proto::NotifyMode::EventFd;
     std::uint64_t served = 0;
     std::uint64_t rejected = 0;
+    std::uint64_t doorbells_rung = 0;
+    std::uint64_t doorbells_spared = 0;
     std::uint32_t held_buffers = 0;
     std::uint64_t in_flight = 0;
     SingleWriterHistogram::Percentiles device_time;
@@ -64,6 +71,8 @@ public:
     s.notify = notify_.load(std::memory_order_relaxed);
     s.served = served_.load(std::memory_order_relaxed);
     s.rejected = rejected_.load(std::memory_order_relaxed);
+    s.doorbells_rung = doorbells_rung_.load(std::memory_order_relaxed);
+    s.doorbells_spared = doorbells_spared_.load(std::memory_order_relaxed);
     s.held_buffers = held_buffers_.load(std::memory_order_relaxed);
     s.in_flight = in_flight_.load(std::memory_order_relaxed);
     s.device_time = device_time_.percentiles();
@@ -80,6 +89,8 @@ private:
   std::atomic<proto::NotifyMode> notify_{proto::NotifyMode::EventFd};
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> doorbells_rung_{0};
+  std::atomic<std::uint64_t> doorbells_spared_{0};
   std::atomic<std::uint32_t> held_buffers_{0};
   std::atomic<std::uint64_t> in_flight_{0};
   SingleWriterHistogram device_time_;

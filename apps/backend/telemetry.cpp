@@ -99,6 +99,8 @@ rte_tel_data* describe_frontend(std::uint16_t id, const FrontendSlot& slot) {
   add_u64(f, "held_buffers", s.held_buffers);
   add_u64(f, "served", s.served);
   add_u64(f, "rejected", s.rejected);
+  add_u64(f, "doorbells_rung", s.doorbells_rung);
+  add_u64(f, "doorbells_spared", s.doorbells_spared);
   add_u64(f, "in_flight", s.in_flight);
   add_u64(f, "device_p50_ns", s.device_time.p50_ns);
   add_u64(f, "device_p99_ns", s.device_time.p99_ns);
@@ -151,10 +153,18 @@ constexpr Command kCommands[] = {
     {"/offload/stats", on_stats,
      "The backend's counters and pool levels (what offload-frontend --stats prints). No parameters"},
     {"/offload/frontends", on_frontends,
-     "Each attached frontend by id: pid, notify, jobs, buffers held, served, rejected, in flight, device time. No "
-     "parameters"},
+     "Attached frontends by id: pid, notify, jobs, buffers held, served, rejected, doorbells, in flight, device time. "
+     "No parameters"},
     {"/offload/device", on_device, "The device: latency model, engines, queue depth, pool and buffer size. No parameters"},
 };
+// rte_telemetry_register_cmd refuses a help text that does not fit (EINVAL
+// at start-up, the backend exits 70): caught here instead.
+constexpr bool helps_fit() {
+  for (const Command& c : kCommands)
+    if (std::char_traits<char>::length(c.help) >= RTE_TEL_MAX_STRING_LEN) return false;
+  return true;
+}
+static_assert(helps_fit(), "a telemetry command's help text is longer than DPDK accepts (RTE_TEL_MAX_STRING_LEN)");
 
 void register_commands_once() {
   static std::once_flag once;

@@ -123,6 +123,7 @@ file_has_lines() {
   local -r first=$(reply /offload/frontends)
   assert_reply /offload/frontends "length == 1 and (.[] | .pid == ${fe_pid} and .notify == \"callback\" and .jobs == 8
     and .served > 0 and .served <= 1200 and .rejected == 0 and .in_flight <= 8 and .held_buffers <= 40
+    and .doorbells_rung == 0 and .doorbells_spared == 0
     and .device_p50_ns >= 20000000 and .device_p50_ns <= .device_p99_ns and .device_p99_ns <= .device_max_ns)"
   assert_reply /offload/stats ".instance == \"${INSTANCE}\" and .frontends == 1 and .inflight <= 8
     and .served > 0 and .served <= 1200 and .rejected == 0 and .mempool_available < .mempool_size"
@@ -155,6 +156,42 @@ file_has_lines() {
     assert_equal "$(json_value ".${field}")" "$(jq ".${field}" <<<"${from_telemetry}")"
   done
 
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
+# frontend_doorbells_over N: /offload/frontends shows one frontend whose
+# doorbells, rung and spared, number more than N (for wait_until).
+frontend_doorbells_over() {
+  local json
+  json=$(_telemetry_py /offload/frontends 2>/dev/null) || return 1
+  jq -e ".[\"/offload/frontends\"] | length == 1 and ([.[]][0] | .doorbells_rung + .doorbells_spared > $1)" \
+    <<<"${json}" >/dev/null 2>&1
+}
+
+@test "/offload/frontends counts a coalesced frontend's doorbells: rung while it waits for them, spared while it naps" {
+  start_backend "${INSTANCE}" --delay-ms 0
+  local wait timeout_pid
+  for wait in doorbell nap; do
+    start_frontend "fe-${wait}" --inflight 64 --duration 2 --notify coalesced --coalesced-wait "${wait}" \
+      --op aes-256-gcm-encrypt --payload 16384 --verify none --requests-per-job 0 --json
+    timeout_pid=${STARTED_PID}
+    wait_until 15 frontend_doorbells_over 100 ||
+      fail "${wait}: /offload/frontends never showed 100 doorbells: $(_telemetry_py /offload/frontends)"
+    telemetry /offload/frontends
+    if [[ ${wait} == doorbell ]]; then
+      # Left at "always", every doorbell that comes due is rung.
+      assert_reply /offload/frontends 'length == 1 and (.[] | .notify == "coalesced" and .doorbells_rung > 100
+        and .doorbells_spared == 0)'
+    else
+      # "never" while it naps; it asks only before sleeping with nothing
+      # on the device (or a slow device): most are spared.
+      assert_reply /offload/frontends 'length == 1 and (.[] | .notify == "coalesced"
+        and .doorbells_spared > .doorbells_rung)'
+    fi
+    reap_tracked 30 "${timeout_pid}" || fail "the ${wait} frontend did not finish"
+    ((EXIT_STATUS == 0)) || fail "the ${wait} frontend exited ${EXIT_STATUS}"
+  done
   stop_backend
   assert_no_leftovers "${INSTANCE}"
 }
