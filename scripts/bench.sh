@@ -118,16 +118,18 @@ sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
 
  1. the unit costs that bound the figures, measured now by offload-microbench
     (ASYNC start+pause+resume+finish, a cross-process rte_ring round trip and its
-    pipelined rate, a cross-process eventfd wake, one syscall);
+    pipelined rate, a cross-process eventfd wake, one syscall, a short nanosleep's
+    lateness and CPU);
  2. one table: the two-process offload (offload-backend on the last core,
     offload-frontend on core 0) for J in {${JS[*]}} x D in {${DS[*]}} ms x notify in
     {${NOTIFY_MODES[*]}}, plus J=${TARGET_J} at D=${TARGET_D} ms, and offload-threadsim at the
     same J and D: throughput, % of the ideal J/D (D > 0), p50/p99/p999 latency
     (submit to resume), the frontend's (or threadsim's) CPU seconds and the
     backend's CPU seconds during the cell;
- 3. AES-256-GCM through the offload (D=0, J=${CRYPTO_J}, coalesced, --verify none, each job
-    making its requests one after another as openssl speed's do: --requests-per-job 0) at
-    ${CRYPTO_SIZES[*]} bytes beside its references measured in the same run:
+ 3. AES-256-GCM through the offload (D=0, J=${CRYPTO_J}, coalesced with each
+    --coalesced-wait in {${CRYPTO_WAITS[*]}}, --verify none, each job making its requests one
+    after another as openssl speed's do: --requests-per-job 0) at ${CRYPTO_SIZES[*]} bytes
+    beside its references measured in the same run:
     dpdk-test-crypto-perf with crypto_aesni_mb on the backend's core and openssl speed
     -evp aes-256-gcm on the frontend's core; GB/s, % of the reference, and the
     frontend's CPU per byte against openssl speed's;
