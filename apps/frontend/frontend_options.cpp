@@ -77,11 +77,11 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       ->capture_default_str();
   app.add_option("--coalesced-wait", opts.coalesced_wait,
                  "Coalesced mode: how the frontend waits for completions. doorbell: it sleeps until the backend "
-                 "writes its eventfd (and asks for that write only when it sleeps); nap: with requests on a fast "
-                 "device it sleeps in short naps, sized to find about half its jobs done, and looks at the "
-                 "completion ring itself: the backend writes nothing, which spares it the cost of waking this "
-                 "core (on this VM up to a third of its throughput at 16 KiB); each nap costs this process a "
-                 "timer instead")
+                 "writes its eventfd, which the backend does after every burst of completions; nap: with requests "
+                 "on a fast device it sleeps in short naps, sized to find about half its jobs done, and looks at "
+                 "the completion ring itself, asking for the doorbell only before longer sleeps: the backend is "
+                 "spared the cost of waking this core (a quarter of its time at 16 KiB on this VM), and each nap "
+                 "costs this process a timer instead")
       ->check(CLI::IsMember({"doorbell", "nap"}))
       ->capture_default_str();
   app.add_option("--protocol-version", opts.protocol_version,
