@@ -341,6 +341,39 @@ stop_mid_run() {
   STOP_DELAY_MS=0 STOP_INFLIGHT=256 stop_mid_run INT 130 --notify coalesced --payload 8 --requests-per-job 0
 }
 
+# --coalesced-wait nap at D = 0: the frontend naps (its doorbell word says
+# "never") and looks at its ring itself; a signal is still taken within the
+# loop's tick. SIGKILLed while its word says "never", it must not leave the
+# next frontend in its slot unrung: the word is reset at each registration.
+# A next frontend that waited for a doorbell never rung would stall 100 ms
+# per wait and report lost doorbells.
+@test "a napping frontend (--coalesced-wait nap, D = 0): SIGINT stops it within 2 s; SIGKILLed, the next frontend in its slot is rung as before" {
+  STOP_DELAY_MS=0 stop_mid_run INT 130 --notify coalesced --coalesced-wait nap --op aes-256-gcm-encrypt \
+    --payload 16384 --verify none --requests-per-job 0
+
+  INSTANCE=$(unique_instance)
+  start_backend "${INSTANCE}" --delay-ms 0
+  start_frontend victim --inflight 64 --total 100000000 --notify coalesced --coalesced-wait nap --op aes-256-gcm-encrypt \
+    --payload 16384 --verify none --requests-per-job 0 --json
+  local -r victim_timeout_pid=${STARTED_PID}
+  wait_until 20 stats_match '.served > 1000 and .frontends == 1' || fail "the napping frontend was never served"
+  local victim_pid
+  victim_pid=$(child_pid "${victim_timeout_pid}") || fail "no frontend under its timeout"
+  kill -KILL "${victim_pid}"
+  wait_until 2 stats_match "${POOLS_FULL}" || fail "2 s after the SIGKILL the backend still misses buffers: $(stats_now)"
+  reap_tracked 5 "${victim_timeout_pid}" || fail "the killed frontend's timeout did not exit"
+  assert_equal "${EXIT_STATUS}" 137
+
+  run_frontend 0 --inflight 16 --total 3000 --notify coalesced --json --log-level warn
+  assert_all_verified 3000
+  assert_json '.wall_s < 5'
+  with_stderr refute_output --partial 'lost doorbells'
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 @test "SIGTERM and SIGHUP mid-run: exit 143 and 129, each with its summary" {
   stop_mid_run TERM 143
   INSTANCE=$(unique_instance)
