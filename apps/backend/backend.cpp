@@ -741,8 +741,8 @@ private:
   std::uint64_t last_housekeeping_ns_ = 0;
   std::uint64_t last_file_sweep_ns_ = 0;
   std::uint64_t dropped_ = 0;
-  std::uint32_t unsignalled_slots_ = 0;
-  std::uint64_t doorbells_spared_ = 0;  // not rung: the frontend was to look by itself  // slots whose doorbell is due (coalesced mode)
+  std::uint32_t unsignalled_slots_ = 0;  // slots whose doorbell is due (coalesced mode)
+  std::uint64_t doorbells_spared_ = 0;   // not rung: the frontend was to look by itself
   // Per frontend slot: (1 << 32 | generation) while Active, else 0; and the
   // grant quota computed for it.
   std::array<std::uint64_t, proto::kMaxFrontends> quota_keys_{};

@@ -216,7 +216,6 @@ int one_request(OffloadSlot& job) {
     if (const char* why = prepare_aead(job, r)) return fail(job, why);
   r.payload_len = static_cast<std::uint32_t>(job.input.size());
   r.status = static_cast<std::int32_t>(proto::Status::Pending);
-  job.seen_ns = 0;
 
   void* to_enqueue = &r;
   if (job.inject_fault != nullptr && !job.inject_fault->empty() && job.job_id == 0 && job.seq == 1)

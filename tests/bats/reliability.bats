@@ -364,14 +364,7 @@ stop_mid_run() {
   reap_tracked 5 "${victim_timeout_pid}" || fail "the killed frontend's timeout did not exit"
   assert_equal "${EXIT_STATUS}" 137
 
-  run_frontend 0 --inflight 16 --total 3000 --notify coalesced --json --log-level warn
-  assert_all_verified 3000
-  assert_json '.wall_s < 5'
-  with_stderr refute_output --partial 'lost doorbells'
-  stats
-  assert_json "${POOLS_FULL}"
-  stop_backend
-  assert_no_leftovers "${INSTANCE}"
+  coalesced_rung_in_time_and_stop
 }
 
 @test "SIGTERM and SIGHUP mid-run: exit 143 and 129, each with its summary" {

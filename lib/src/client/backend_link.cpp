@@ -93,8 +93,11 @@ BackendLink::BackendLink(const std::string& instance, std::uint32_t max_jobs, pr
                                          "version?",
                                          instance, names[i]));
   }
+  // This frontend's word only, inside the memzone: its id is the backend's
+  // reply, checked here rather than trusted.
   if (const rte_memzone* zone = rte_memzone_lookup(proto::kDoorbellsName);
-      zone != nullptr && zone->len >= sizeof(proto::DoorbellControl) * proto::kMaxFrontends)
+      zone != nullptr && frontend_id_ < proto::kMaxFrontends &&
+      zone->len >= sizeof(proto::DoorbellControl) * proto::kMaxFrontends)
     doorbell_control_ = static_cast<proto::DoorbellControl*>(zone->addr) + frontend_id_;
   spdlog::info("registered with the backend of instance '{}' over rte_mp: frontend id {}, generation {}; "
                "requests go on ring {} (capacity {})",

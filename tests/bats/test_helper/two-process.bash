@@ -133,6 +133,21 @@ no_dead_secondaries_files() {
 
 # verify_and_stop: a normal frontend still verifies, the pools are full, the
 # backend stops cleanly and nothing of the instance remains.
+# coalesced_rung_in_time_and_stop [FRONTEND_ARGS...]: 3000 requests at J = 16
+# in coalesced mode verify in under 5 s with no lost doorbell (a doorbell
+# due and never rung costs a wait of the frontend's 100 ms tick, and is
+# reported); then the pools are full and the backend stops clean.
+coalesced_rung_in_time_and_stop() {
+  run_frontend 0 --inflight 16 --total 3000 --notify coalesced --json --log-level warn "$@"
+  assert_all_verified 3000
+  assert_json '.wall_s < 5'
+  with_stderr refute_output --partial 'lost doorbells'
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 verify_and_stop() {
   run_frontend 0 --jobs 16 --json
   assert_all_verified 16
