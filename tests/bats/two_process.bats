@@ -401,6 +401,47 @@ requests_per_job_verifies_everything() {
   coalesced_rung_in_time_and_stop --coalesced-wait nap
 }
 
+# backend_stops_under_frontend NOTIFY: the backend is stopped (SIGTERM)
+# while a frontend in NOTIFY mode keeps 64 AES-GCM requests on it (D = 0).
+# The backend exits 0; the frontend exits 5 within 3 s, saying once that the
+# backend is stopping, with every job it started counted once (the 64 out
+# failed, none pending) and not a word about the answers to them that keep
+# arriving (coalesced mode once warned of each of them: 31-63 lines).
+backend_stops_under_frontend() {
+  start_backend "${INSTANCE}" --delay-ms 0
+  start_frontend frontend --notify "$1" --inflight 64 --duration 60 --op aes-256-gcm-encrypt --payload 1024 \
+    --verify sample --json
+  local -r frontend_pid=${STARTED_PID} frontend_log=${BATS_TEST_TMPDIR}/frontend.log
+  wait_for_line 10 "${frontend_log}" 'load: 64 job\(s\) in flight'
+  wait_until 10 stats_match '.served > 10000' || fail "the backend served no load: $(stats_now)"
+
+  local -r stopped_at=$(now_us)
+  stop_backend
+  reap_tracked 3 "${frontend_pid}" || fail "the frontend still runs 3 s after the backend stopped"
+  local -r elapsed_us=$(($(now_us) - stopped_at))
+  assert_equal "${EXIT_STATUS}" 5
+  ((elapsed_us < 3000000)) || fail "the frontend took ${elapsed_us} us to stop"
+  assert_json_in "${BATS_TEST_TMPDIR}/frontend.out" \
+    '.ok > 10000 and .failed == 64 and .pending == 0 and .ok + .failed == .jobs'
+  assert_equal "$(grep -c "backend of instance '${INSTANCE}' is stopping (it answered 'dropped')" "${frontend_log}")" 1
+  if grep -E 'not waiting|lost doorbell|warn' "${frontend_log}"; then
+    fail "the frontend's log has the lines above"
+  fi
+  assert_no_leftovers "${INSTANCE}"
+}
+
+@test "backend stopped mid-run under a coalesced frontend (D = 0, AES-GCM): frontend exit 5 within 3 s, the 64 jobs out failed once, no stray warning" {
+  backend_stops_under_frontend coalesced
+}
+
+@test "backend stopped mid-run under a callback frontend (D = 0, AES-GCM): frontend exit 5 within 3 s, the 64 jobs out failed once, no stray warning" {
+  backend_stops_under_frontend callback
+}
+
+@test "backend stopped mid-run under an eventfd frontend (D = 0, AES-GCM): frontend exit 5 within 3 s, the 64 jobs out failed once, no stray warning" {
+  backend_stops_under_frontend eventfd
+}
+
 @test "backend SIGKILLed mid-run: the frontend exits 5 within 3 s; a new backend cleans up and serves" {
   start_backend "${INSTANCE}" --delay-ms 1
   local -r killed_backend_timeout_pid=${BACKEND_TIMEOUT_PID}
