@@ -82,7 +82,8 @@ bool json_given(const CLI::App& app) {
   return json != nullptr && json->count() > 0;
 }
 
-void report_error(const std::string& app_name, bool json, const std::string& error, int exit_code) {
+void report_error(const std::string& app_name, bool json, const std::string& full_error, int exit_code) {
+  const std::string error = clip_long_words(full_error);
   std::fprintf(stderr, "%s: error: %s\n", app_name.c_str(), error.c_str());
   if (exit_code == kExitUsage && error.find("--help") == std::string::npos)
     std::fprintf(stderr, "Run '%s --help' for the options.\n", app_name.c_str());
@@ -298,6 +299,29 @@ int parse_cli(CLI::App& app, int argc, char** argv) {
     report_error(app.get_name(), json_requested(app, argc, argv), e.what(), kExitUsage);
     return kExitUsage;
   }
+}
+
+std::string clip_long_words(std::string_view error) {
+  std::string out;
+  out.reserve(std::min(error.size(), std::size_t{1024}));
+  std::size_t i = 0;
+  while (i < error.size()) {
+    const bool blank = std::isspace(static_cast<unsigned char>(error[i])) != 0;
+    std::size_t end = i;
+    while (end < error.size() && (std::isspace(static_cast<unsigned char>(error[end])) != 0) == blank) ++end;
+    const std::string_view run = error.substr(i, end - i);
+    if (blank || run.size() <= kMaxEchoedWord) {
+      out += run;
+    } else {
+      // Cut on a UTF-8 character boundary: the line stays valid text (and JSON).
+      std::size_t kept = kKeptOfLongWord;
+      while (kept > 0 && (static_cast<unsigned char>(run[kept]) & 0xC0u) == 0x80u) --kept;
+      out += run.substr(0, kept);
+      out += "… (" + std::to_string(run.size()) + " bytes)";
+    }
+    i = end;
+  }
+  return out;
 }
 
 std::string json_error_line(const std::string& app_name, const std::string& error, int exit_code) {

@@ -131,6 +131,10 @@ assert_usage_error() {
   assert_usage_error "${FRONTEND}" '--requests-per-job|--jobs' --jobs 4 --requests-per-job 2
   assert_usage_error "${FRONTEND}" '--message|--payload' --message hi --payload 8
   assert_usage_error "${FRONTEND}" '--warp' --warp
+  # A runaway argument is named by its start and size, not echoed whole.
+  local -r huge=$(head -c 100000 /dev/zero | tr '\0' 9)
+  assert_usage_error "${FRONTEND}" "--jobs: '9{47}… \(100002 bytes\) is not an integer in 1\.\.1024$" --jobs "${huge}"
+  assert_usage_error "${FRONTEND}" "not expected: 9{48}… \(100000 bytes\)$" "${huge}"
 }
 
 @test "bad backend flags: exit 2 with one error line" {

@@ -360,6 +360,38 @@ TEST(JsonErrors, AParseErrorWithJsonPrintsOneJsonLine) {
   EXPECT_THAT(err, HasSubstr("offload-threadsim: error: --jobs: 'abc' is not an integer in 1..1024"));
 }
 
+// A value of 5000 digits was echoed whole, on stderr and in the JSON line.
+TEST(JsonErrors, AHugeValueIsNamedNotEchoedWhole) {
+  Cli cli;
+  cli.app.name("offload-threadsim");
+  const std::string huge(5000, '9');
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(cli.parse({"--json", "--jobs", huge.c_str()}), kExitUsage);
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string named = "--jobs: '" + std::string(47, '9') + "… (5002 bytes) is not an integer in 1..1024";
+  EXPECT_THAT(err, HasSubstr("offload-threadsim: error: " + named + "\n"));
+  EXPECT_LT(err.size(), 300U);
+  EXPECT_EQ(out, "{\"program\":\"threadsim\",\"error\":\"" + named + "\",\"exit_code\":2}\n");
+}
+
+TEST(ClipLongWords, KeepsUsualWordsAndBlanks) {
+  const std::string path = "/mnt/" + std::string(120, 'p');  // 125: kept whole
+  EXPECT_EQ(offload::clip_long_words("--huge-dir " + path + ":  no such\tdirectory"),
+            "--huge-dir " + path + ":  no such\tdirectory");
+  EXPECT_EQ(offload::clip_long_words(""), "");
+  EXPECT_EQ(offload::clip_long_words(std::string(128, 'x')), std::string(128, 'x'));
+  EXPECT_EQ(offload::clip_long_words(std::string(129, 'x') + " end"), std::string(48, 'x') + "… (129 bytes) end");
+}
+
+TEST(ClipLongWords, CutsOnACharacterBoundary) {
+  // 'é' is two bytes: a cut at byte 48 would split the 24th.
+  std::string accents;
+  for (int i = 0; i < 100; ++i) accents += "é";
+  EXPECT_EQ(offload::clip_long_words("x" + accents), "x" + accents.substr(0, 46) + "… (201 bytes)");
+}
+
 TEST(JsonErrors, WithoutJsonStdoutStaysEmpty) {
   Cli cli;
   testing::internal::CaptureStdout();

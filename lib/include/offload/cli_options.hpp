@@ -100,6 +100,14 @@ int run_guarded(const CLI::App& app, const std::function<int()>& body);
 int run_program(const char* program, int argc, char** argv, const std::function<void(CLI::App&)>& define,
                 const std::function<int()>& body);
 
+// `error` with every run of non-blank characters longer than kMaxEchoedWord
+// cut to its first kKeptOfLongWord and "… (N bytes)": a mistyped
+// argument of megabytes (a file's content, a runaway $(...)) is named, not
+// printed back whole on one line. Paths and numbers of any usual length stay.
+inline constexpr std::size_t kMaxEchoedWord = 128;
+inline constexpr std::size_t kKeptOfLongWord = 48;
+std::string clip_long_words(std::string_view error);
+
 // {"program":"frontend","error":"...","exit_code":3}: what a --json run that
 // fails before its summary prints on stdout, so that `--json | jq` always has
 // one line to read. `program` is the app's name without "offload-".
