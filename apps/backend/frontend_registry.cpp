@@ -363,10 +363,10 @@ proto::StatsReply FrontendRegistry::stats() const noexcept {
   out.payload_pool_available = rte_mempool_avail_count(in.payload_pool);
   out.request_pool_size = in.request_pool->size;
   out.request_pool_available = rte_mempool_avail_count(in.request_pool);
-  out.inflight = in.counters->inflight.load(std::memory_order_relaxed);
-  out.served = in.counters->served.load(std::memory_order_relaxed);
-  out.rejected = in.counters->rejected.load(std::memory_order_relaxed);
-  out.crypto_sessions = in.counters->crypto_sessions.load(std::memory_order_relaxed);
+  out.inflight = in.counters->inflight.load();
+  out.served = in.counters->served.load();
+  out.rejected = in.counters->rejected.load();
+  out.crypto_sessions = in.counters->crypto_sessions.load();
   out.uptime_ms = (monotonic_ns() - in.started_ns) / 1'000'000;
   return out;
 }

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "frontend_stats.hpp"
+#include "single_writer_counter.hpp"
 #include "offload/protocol.hpp"
 
 namespace offload::backend {
@@ -66,11 +67,13 @@ struct FrontendSlot {
   FrontendStats stats;
 };
 
+// The backend's own counters: the serving loop writes them, the rte_mp
+// thread (--stats) and telemetry read them.
 struct BackendCounters {
-  std::atomic<std::uint64_t> served{0};
-  std::atomic<std::uint64_t> rejected{0};
-  std::atomic<std::uint64_t> inflight{0};
-  std::atomic<std::uint64_t> crypto_sessions{0};
+  SingleWriterCounter served;
+  SingleWriterCounter rejected;
+  SingleWriterCounter inflight;
+  SingleWriterCounter crypto_sessions;
 };
 
 class FrontendRegistry {

@@ -7,13 +7,15 @@
 //     serving loop leaves such a slot alone);
 //   - everything else: the serving loop, while the slot is Active.
 // The serving loop's updates are a relaxed load and store (it is the only
-// writer then), never a locked instruction on the request path.
+// writer then), never a locked instruction on the request path
+// (single_writer_counter.hpp).
 
 #include <atomic>
 #include <cstdint>
 
 #include "offload/protocol.hpp"
 #include "offload/single_writer_histogram.hpp"
+#include "single_writer_counter.hpp"
 
 namespace offload::backend {
 
@@ -24,30 +26,30 @@ public:
     pid_.store(pid, std::memory_order_relaxed);
     jobs_.store(jobs, std::memory_order_relaxed);
     notify_.store(notify, std::memory_order_relaxed);
-    served_.store(0, std::memory_order_relaxed);
-    rejected_.store(0, std::memory_order_relaxed);
-    doorbells_rung_.store(0, std::memory_order_relaxed);
-    doorbells_spared_.store(0, std::memory_order_relaxed);
+    served_.set(0);
+    rejected_.set(0);
+    doorbells_rung_.set(0);
+    doorbells_spared_.set(0);
     held_buffers_.store(0, std::memory_order_relaxed);
-    in_flight_.store(0, std::memory_order_relaxed);
+    in_flight_.set(0);
     device_time_.reset();
   }
 
   // A request served: `device_ns` from its start on the device to its completion.
   void record_served(std::uint64_t device_ns) noexcept {
-    add(served_, 1);
+    served_.add();
     device_time_.record(device_ns);
   }
-  void record_rejected(std::uint64_t n) noexcept { add(rejected_, n); }
+  void record_rejected(std::uint64_t n) noexcept { rejected_.add(n); }
   // Coalesced mode: a doorbell that was due, rung or spared (the frontend
   // was to look at its ring by itself: proto::kRingNever).
-  void record_doorbell(bool rung) noexcept { add(rung ? doorbells_rung_ : doorbells_spared_, 1); }
+  void record_doorbell(bool rung) noexcept { (rung ? doorbells_rung_ : doorbells_spared_).add(); }
   // What the frontend holds and has on the device, published by the serving
   // loop once per housekeeping period (the ledger and the loop's own count
   // are not for other threads to read).
   void publish_occupancy(std::uint32_t held_buffers, std::uint64_t in_flight) noexcept {
     held_buffers_.store(held_buffers, std::memory_order_relaxed);
-    in_flight_.store(in_flight, std::memory_order_relaxed);
+    in_flight_.set(in_flight);
   }
 
   struct Snapshot {
@@ -69,30 +71,26 @@ public:
     s.pid = pid_.load(std::memory_order_relaxed);
     s.jobs = jobs_.load(std::memory_order_relaxed);
     s.notify = notify_.load(std::memory_order_relaxed);
-    s.served = served_.load(std::memory_order_relaxed);
-    s.rejected = rejected_.load(std::memory_order_relaxed);
-    s.doorbells_rung = doorbells_rung_.load(std::memory_order_relaxed);
-    s.doorbells_spared = doorbells_spared_.load(std::memory_order_relaxed);
+    s.served = served_.load();
+    s.rejected = rejected_.load();
+    s.doorbells_rung = doorbells_rung_.load();
+    s.doorbells_spared = doorbells_spared_.load();
     s.held_buffers = held_buffers_.load(std::memory_order_relaxed);
-    s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    s.in_flight = in_flight_.load();
     s.device_time = device_time_.percentiles();
     return s;
   }
 
 private:
-  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-
   std::atomic<int> pid_{0};
   std::atomic<std::uint32_t> jobs_{0};
   std::atomic<proto::NotifyMode> notify_{proto::NotifyMode::EventFd};
-  std::atomic<std::uint64_t> served_{0};
-  std::atomic<std::uint64_t> rejected_{0};
-  std::atomic<std::uint64_t> doorbells_rung_{0};
-  std::atomic<std::uint64_t> doorbells_spared_{0};
+  SingleWriterCounter served_;
+  SingleWriterCounter rejected_;
+  SingleWriterCounter doorbells_rung_;
+  SingleWriterCounter doorbells_spared_;
   std::atomic<std::uint32_t> held_buffers_{0};
-  std::atomic<std::uint64_t> in_flight_{0};
+  SingleWriterCounter in_flight_;
   SingleWriterHistogram device_time_;
 };
 
