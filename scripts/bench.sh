@@ -82,6 +82,17 @@ readonly STOP_POLLS=100   # 5 s for a backend to exit after SIGTERM
 readonly DPDK_RUNTIME_ROOT=/var/run/dpdk
 readonly HUGEPAGES_DIR=/dev/hugepages
 
+# A KVM guest's idle vCPU polls this long (ns) before it halts
+# (cpuidle-haltpoll). A wake-up of a halted vCPU exits to the hypervisor, on
+# the waker's core and the woken one's: on the VM of docs/PERFORMANCE.md,
+# whose kernel command line sets it to 0, ~10 us of the backend's core per
+# doorbell. --halt-poll-us sets it for the run; the value found is put back
+# on every exit path.
+readonly HALT_POLL_FILE=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+readonly HALT_POLL_US_MAX=10000
+HALT_POLL_US=""
+HALT_POLL_RESTORE_NS=""
+
 BIN_DIR=""
 WORK_DIR=""
 # The backends this run started (pid and instance, same index), and the soak's
@@ -111,7 +122,7 @@ LOAD_BEFORE=""
 usage() {
   cat <<EOF
 Usage: ${SCRIPT_NAME} [--quick] [--crypto] [--provider] [--inflight LIST] [--plot [DIR]] [--soak] [--churn [SECONDS]]
-                [--no-build] [--strict] [--help]
+                [--halt-poll-us US] [--no-build] [--strict] [--help]
 
 The benchmark of issue 4. It builds the ${PRESET} preset (incrementally), makes
 sure hugepages are in place (scripts/setup-hugepages.sh), then prints on stdout:
@@ -171,6 +182,14 @@ Progress and logs go to stderr.
                failures (must be 0), DPDK start-up and clean-up time p50/p99 of a
                frontend, the backend's VmRSS before and after, memory hotplug events
                (must be 0) and the pools afterwards (must be full)
+  --halt-poll-us US
+               for this run, let an idle vCPU poll US microseconds (0..${HALT_POLL_US_MAX}) before
+               it halts: the KVM guest's cpuidle-haltpoll (${HALT_POLL_FILE}),
+               as root; the value found is restored at exit. A wake-up of a halted vCPU
+               exits to the hypervisor on both sides, which on some VMs is most of what
+               a doorbell costs. The polling is the idle loop's, not the frontend's CPU:
+               the core stays free for any other work. The output says the value in
+               effect, set or not. Exit 3 on a kernel without cpuidle-haltpoll
   --no-build   use the binaries in build/${PRESET} as they are
   --strict     exit 1 if a target is missed (by default only failed runs do)
 
@@ -200,6 +219,35 @@ cleanup() {
   BACKEND_PIDS=()
   BACKEND_INSTANCES=()
   [[ -z ${WORK_DIR} ]] || rm -rf "${WORK_DIR}"
+  if [[ -n ${HALT_POLL_RESTORE_NS} ]]; then
+    echo "${HALT_POLL_RESTORE_NS}" >"${HALT_POLL_FILE}" ||
+      log "could not restore ${HALT_POLL_FILE} to ${HALT_POLL_RESTORE_NS}: set it by hand"
+    HALT_POLL_RESTORE_NS=""
+  fi
+}
+
+# set_halt_poll US: the guest's halt polling for this run (--halt-poll-us),
+# the value found kept for cleanup to restore.
+set_halt_poll() {
+  [[ -f ${HALT_POLL_FILE} ]] ||
+    die "${EXIT_ENVIRONMENT}" "--halt-poll-us: ${HALT_POLL_FILE} does not exist: this kernel has no cpuidle-haltpoll (a KVM guest's)"
+  [[ -w ${HALT_POLL_FILE} ]] || die "${EXIT_ENVIRONMENT}" "--halt-poll-us: ${HALT_POLL_FILE} is not writable: run as root"
+  local -r found=$(<"${HALT_POLL_FILE}")
+  echo $(($1 * 1000)) >"${HALT_POLL_FILE}" || die "${EXIT_ENVIRONMENT}" "--halt-poll-us: writing ${HALT_POLL_FILE} failed"
+  HALT_POLL_RESTORE_NS=${found}
+}
+
+# halt_poll_text: the idle vCPUs' halt polling in effect, in words.
+halt_poll_text() {
+  if [[ ! -r ${HALT_POLL_FILE} ]]; then
+    echo "no cpuidle-haltpoll"
+    return
+  fi
+  local -r ns=$(<"${HALT_POLL_FILE}")
+  printf 'halt polling %s us' "$(awk -v ns="${ns}" 'BEGIN { printf "%g", ns / 1000 }')"
+  if [[ -n ${HALT_POLL_RESTORE_NS} ]]; then
+    printf ' (--halt-poll-us; it was %s us)' "$(awk -v ns="${HALT_POLL_RESTORE_NS}" 'BEGIN { printf "%g", ns / 1000 }')"
+  fi
 }
 
 # stop_process PID: SIGTERM, a bounded wait, then SIGKILL; reaps it.
@@ -589,7 +637,7 @@ run_crypto() {
 
 print_crypto_targets() {
   [[ -s ${WORK_DIR}/crypto-judged.tsv ]] || return 0
-  printf '\nTargets (issue 9), for each way the frontend waits (--coalesced-wait):\n'
+  printf '\nTargets (issue 9), for each way the frontend waits (--coalesced-wait), idle vCPUs: %s:\n' "$(halt_poll_text)"
   local wait pct_1k pct_16k cpu_16k
   for wait in "${CRYPTO_WAITS[@]}"; do
     pct_1k=$(awk -F'\t' -v w="${wait}" '$1 == 1024 && $4 == w { print $2 }' "${WORK_DIR}/crypto-judged.tsv")
@@ -926,6 +974,7 @@ print_machine() {
     "$(cat /etc/debian_version 2>/dev/null || echo '?')"
   local -r load=$(cut -d' ' -f1 /proc/loadavg)
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+  printf 'Idle vCPUs (%s): %s\n' "${HALT_POLL_FILE}" "$(halt_poll_text)"
   printf 'Load average before: %s\n' "${LOAD_BEFORE}"
   if awk -v l="${load}" -v max="${QUIET_LOAD}" 'BEGIN { exit !(l > max) }'; then
     printf 'WARNING: the machine is not idle (load average %s > %s): the figures below are not representative\n' \
@@ -974,6 +1023,13 @@ main() {
           shift
         fi
         ;;
+      --halt-poll-us)
+        if [[ ! ${2:-} =~ ^[0-9]{1,8}$ ]] || ((10#$2 > HALT_POLL_US_MAX)); then
+          usage_error "--halt-poll-us: '${2:-}' is not a whole number of microseconds in 0..${HALT_POLL_US_MAX}"
+        fi
+        HALT_POLL_US=$((10#$2))
+        shift
+        ;;
       --no-build) build=false ;;
       --strict) strict=true ;;
       *) usage_error "unexpected argument: $1" ;;
@@ -1010,6 +1066,7 @@ main() {
       die "${EXIT_ENVIRONMENT}" "${BIN_DIR}/${target}/offload-${target} is missing (drop --no-build?)"
   done
   "${SCRIPT_DIR}/setup-hugepages.sh"
+  [[ -z ${HALT_POLL_US} ]] || set_halt_poll "${HALT_POLL_US}"
 
   local -r started=${SECONDS}
   print_machine
