@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -148,6 +150,51 @@ TEST(DeviceScheduler, HoldsMoveOnlyItems) {
     got.push_back(*p);
   });
   EXPECT_EQ(got, (std::vector<int>{1, 2}));
+}
+
+// The scheduler keeps items whose due times never decrease in a queue and
+// the rest in a heap: whatever the mix, they leave by due time, then in
+// submission order, as one sorted list would (interleaved submits and pops,
+// several engine counts, ties on purpose).
+TEST(DeviceScheduler, TwoLanesLeaveAsOneSortedList) {
+  std::mt19937_64 rng(7);
+  for (const unsigned engines : {0U, 1U, 3U}) {
+    DeviceScheduler<int> s(engines);
+    struct Due {
+      std::uint64_t due;
+      int id;
+    };
+    std::vector<Due> waiting;
+    std::vector<int> got;
+    std::vector<int> expected;
+    std::uint64_t now = 0;
+    for (int id = 0; id < 3000; ++id) {
+      now += rng() % 3;
+      // Mostly one fixed delay (the in-order lane), sometimes a short or
+      // long one (the heap), a tie now and then.
+      const std::uint64_t service = rng() % 4 == 0 ? rng() % 40 : 20;
+      waiting.push_back({s.submit(id, now, service), id});
+      if (rng() % 8 == 0) {
+        std::stable_sort(waiting.begin(), waiting.end(), [](const Due& a, const Due& b) { return a.due < b.due; });
+        const auto due_now = std::partition_point(waiting.begin(), waiting.end(),
+                                                  [now](const Due& d) { return d.due <= now; });
+        for (auto it = waiting.begin(); it != due_now; ++it) expected.push_back(it->id);
+        waiting.erase(waiting.begin(), due_now);
+        const auto popped = pop_all_due(s, now);
+        got.insert(got.end(), popped.begin(), popped.end());
+        ASSERT_EQ(got, expected) << "engines " << engines << ", at " << now;
+        ASSERT_EQ(s.size(), waiting.size());
+        if (!waiting.empty()) {
+          ASSERT_EQ(s.next_due_ns(), waiting.front().due);
+        }
+      }
+    }
+    std::stable_sort(waiting.begin(), waiting.end(), [](const Due& a, const Due& b) { return a.due < b.due; });
+    for (const Due& d : waiting) expected.push_back(d.id);
+    s.drain([&](int v) { got.push_back(v); });
+    EXPECT_EQ(got, expected) << "engines " << engines;
+    EXPECT_TRUE(s.empty());
+  }
 }
 
 TEST(DelaySampler, FixedIsExact) {
