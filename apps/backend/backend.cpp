@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <optional>
@@ -223,6 +224,7 @@ public:
       worked |= poll_crypto() != 0;
       now = monotonic_ns();
       worked |= device_.pop_due(now, [this, now](const InFlight& f) { on_due(f, now); }) != 0;
+      enqueue_completed();
       if (worked || unsignalled_slots_ != 0) ring_doorbells(now, false);
       if (now - last_housekeeping_ns_ >= kHousekeepingNs) housekeeping(now);
       idle(worked, idle_rounds);
@@ -559,10 +561,9 @@ private:
   // `f.job_id` was validated against the slot's max_jobs.
   void notify(FrontendSlot& slot, const InFlight& f) {
     if (slot.notify != proto::NotifyMode::EventFd) {
-      // Cannot fail: the ring holds as many entries as the frontend may
-      // hold objects, and each is on the ring at most once.
-      if (rte_ring_sp_enqueue(slot.completions, &buffers_.request(f.index)) != 0)
-        spdlog::error("frontend {} job {}: completion ring full", f.frontend_id, f.job_id);
+      // On the ring at the end of this turn (enqueue_completed).
+      if (slot.completed.empty()) slots_completed_ |= 1U << f.frontend_id;
+      slot.completed.push_back(&buffers_.request(f.index));
       if (slot.notify == proto::NotifyMode::Coalesced && slot.unsignalled++ == 0) {
         slot.first_unsignalled_ns = monotonic_ns();
         ++unsignalled_slots_;
@@ -584,11 +585,31 @@ private:
   // Frees the slot (FrontendRegistry::release), its doorbell no longer due.
   void release(FrontendSlot& slot) {
     if (slot.unsignalled != 0) --unsignalled_slots_;
+    // Not for the next frontend in this slot.
+    slot.completed.clear();
+    slots_completed_ &= ~(1U << (&slot - registry_.slots().data()));
     registry_.release(slot);
+  }
+
+  // The turn's completions onto their frontends' rings, one burst each: an
+  // enqueue reads the frontend's consumer index, a line its core writes,
+  // so one enqueue per completion cost a miss each (notify() was 3 % of
+  // the core at 1 KiB). Cannot fail: a ring holds as many entries as its
+  // frontend may hold objects, and each is on it at most once.
+  void enqueue_completed() {
+    for (std::uint32_t pending = slots_completed_; pending != 0; pending &= pending - 1) {
+      FrontendSlot& slot = registry_.slot(static_cast<std::uint16_t>(std::countr_zero(pending)));
+      const auto n = static_cast<unsigned>(slot.completed.size());
+      if (rte_ring_sp_enqueue_bulk(slot.completions, slot.completed.data(), n, nullptr) != n)
+        spdlog::error("frontend {}: completion ring full: {} completion(s) lost", std::countr_zero(pending), n);
+      slot.completed.clear();
+    }
+    slots_completed_ = 0;
   }
 
   // `all`: every waiting completion now (the backend stops).
   void ring_doorbells(std::uint64_t now, bool all) {
+    enqueue_completed();  // before any doorbell (and before the word is read)
     if (unsignalled_slots_ == 0) return;
     const bool more_soon = (crypto_ && crypto_->outstanding() != 0) ||
                            (!device_.empty() && device_.next_due_ns() <= now + kDoorbellSoonNs);
@@ -746,6 +767,8 @@ private:
   std::uint64_t last_file_sweep_ns_ = 0;
   std::uint64_t dropped_ = 0;
   std::uint32_t unsignalled_slots_ = 0;  // slots whose doorbell is due (coalesced mode)
+  std::uint32_t slots_completed_ = 0;    // bit i: slot i has completions to enqueue
+  static_assert(proto::kMaxFrontends <= 32, "slots_completed_ has a bit per slot");
   std::uint64_t doorbells_spared_ = 0;   // not rung: the frontend was to look by itself
   // Per frontend slot: (1 << 32 | generation) while Active, else 0; and the
   // grant quota computed for it.

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "frontend_stats.hpp"
 #include "single_writer_counter.hpp"
@@ -63,6 +64,9 @@ struct FrontendSlot {
   // when the first of them was.
   std::uint32_t unsignalled = 0;
   std::uint64_t first_unsignalled_ns = 0;
+  // Coalesced and callback modes: completions not yet on the completion
+  // ring (the serving loop enqueues them in one burst per turn).
+  std::vector<void*> completed;
   // For DPDK telemetry (/offload/frontends): other threads read it.
   FrontendStats stats;
 };
