@@ -12,6 +12,10 @@ source "${SCRIPT_DIR}/lib/common.sh"
 readonly NOTIFY_MODES=(eventfd callback coalesced)
 # Each frontend's own bound: a healthy one takes well under a second.
 readonly FRONTEND_BOUND_S=30
+# Stopped (SIGINT/SIGTERM), how long the frontends still running get to exit
+# after their SIGTERM before they are killed: a frontend stops within about
+# 2 s (its jobs get 1 s), its DPDK clean-up is bounded.
+readonly STOP_GRACE_POLLS=240  # x 0.05 s
 
 usage() {
   cat <<EOF
@@ -87,8 +91,10 @@ main() {
   mkdir -p "${work_dir}"
   RANDOM=${seed}
 
-  # pid -> name of the frontends running now.
-  declare -A running=()
+  # pid -> name of the frontends running now. Global: the EXIT trap runs
+  # after this function's locals are gone (an errexit inside it once left
+  # stop_running an empty list, and the frontends running).
+  declare -gA running=()
   local started=0 failed=0 most=0 finished_pid status
   local -a failures=()
   local -r t0=${EPOCHREALTIME}
@@ -96,7 +102,10 @@ main() {
 
   reap_one() {
     status=0
+    finished_pid=""
     wait -n -p finished_pid "${!running[@]}" || status=$?
+    # A signal (trapped below) ends the wait with nothing reaped.
+    [[ -n ${finished_pid:-} ]] || return 0
     local -r name=${running[${finished_pid}]}
     unset "running[${finished_pid}]"
     local why=""
@@ -111,20 +120,48 @@ main() {
       log "${name} FAILED (${why}); its log: ${work_dir}/${name}.log"
     fi
   }
-  # Stops what is still running when the script itself is stopped.
+  # Stops what is still running when the script itself is stopped, and
+  # waits for it: a frontend still in its clean-up after this script exited
+  # outlived the backend that bench.sh then stopped (tests/bats/bench.bats
+  # found one in 6 runs of 20). Each `timeout` leads its own process group.
   # shellcheck disable=SC2317 # called by the trap
   stop_running() {
-    local pid
-    for pid in "${!running[@]}"; do kill -TERM "${pid}" 2>/dev/null || true; done
+    local pid polls=0 alive
+    local -a pids=("${!running[@]}")
+    for pid in "${pids[@]}"; do kill -TERM "${pid}" 2>/dev/null || true; done
+    while ((polls < STOP_GRACE_POLLS)); do
+      alive=false
+      for pid in "${pids[@]}"; do
+        # A zombie (exited, not yet reaped) still answers kill -0.
+        if [[ $(awk '{ print $3 }' "/proc/${pid}/stat" 2>/dev/null) =~ ^[^Z]$ ]]; then
+          alive=true
+          break
+        fi
+      done
+      [[ ${alive} == true ]] || break
+      sleep 0.05
+      polls=$((polls + 1))
+    done
+    for pid in "${pids[@]}"; do
+      if ((polls >= STOP_GRACE_POLLS)); then
+        log "frontend ${running[${pid}]} did not stop within $((STOP_GRACE_POLLS * 5 / 100)) s of SIGTERM: SIGKILL"
+        kill -KILL -- "-${pid}" 2>/dev/null || true
+      fi
+      wait "${pid}" 2>/dev/null || true
+    done
   }
   trap stop_running EXIT
-  # Ctrl-C or a TERM ends the churn at once (wait -n returns on a trapped
-  # signal); the EXIT trap stops the frontends still running.
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  # Ctrl-C or a TERM ends the churn at once (wait -n and sleep return on
+  # it), but only between two steps: a signal taken between a frontend's
+  # start and running[$!]=... left that one out of running, and running
+  # after this script (seen under load).
+  local stop_signal=0
+  trap 'stop_signal=130' INT
+  trap 'stop_signal=143' TERM
 
-  while ((EPOCHSECONDS < deadline)); do
-    while ((${#running[@]} >= max_at_once)); do reap_one; done
+  while ((EPOCHSECONDS < deadline && stop_signal == 0)); do
+    while ((${#running[@]} >= max_at_once && stop_signal == 0)); do reap_one; done
+    ((stop_signal == 0)) || break
     local notify=${NOTIFY_MODES[RANDOM % ${#NOTIFY_MODES[@]}]}
     local -a load
     if ((RANDOM % 4 == 0)); then
@@ -139,9 +176,15 @@ main() {
     running[$!]=${name}
     started=$((started + 1))
     ((${#running[@]} > most)) && most=${#running[@]}
-    sleep "0.$(printf '%03d' $((RANDOM % 100)))"
+    # A Ctrl-C kills this sleep too: not an error (the loop then stops).
+    sleep "0.$(printf '%03d' $((RANDOM % 100)))" || true
   done
-  while ((${#running[@]} > 0)); do reap_one; done
+  while ((${#running[@]} > 0 && stop_signal == 0)); do reap_one; done
+  if ((stop_signal != 0)); then
+    stop_running
+    trap - EXIT
+    exit "${stop_signal}"
+  fi
   trap - EXIT INT TERM
 
   local -r seconds=$(awk -v a="${t0}" -v b="${EPOCHREALTIME}" 'BEGIN { printf "%.1f", b - a }')

@@ -66,4 +66,9 @@ teardown() {
   reap_tracked 15 "${bench_pid}" || fail "the bench still runs 15 s after SIGINT"
   assert_equal "${EXIT_STATUS}" 130
   assert_equal "$(<"${HALT_POLL_FILE}")" 3000
+  # And its backend's instance is gone.
+  local -r instance=$(sed -nE 's/.*starting offload-backend --instance ([^ ]+) .*/\1/p' "${BATS_TEST_TMPDIR}/bench.log")
+  [[ -n ${instance} ]] || fail "the bench's log names no backend instance"
+  register_instance "${instance}"
+  assert_no_leftovers "${instance}"
 }
