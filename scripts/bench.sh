@@ -240,9 +240,10 @@ set_halt_poll() {
   [[ -f ${HALT_POLL_FILE} ]] ||
     die "${EXIT_ENVIRONMENT}" "--halt-poll-us: ${HALT_POLL_FILE} does not exist: this kernel has no cpuidle-haltpoll (a KVM guest's)"
   [[ -w ${HALT_POLL_FILE} ]] || die "${EXIT_ENVIRONMENT}" "--halt-poll-us: ${HALT_POLL_FILE} is not writable: run as root"
-  local -r found=$(<"${HALT_POLL_FILE}")
+  # Kept before the write: a Ctrl-C between the two would otherwise leave
+  # the new value with nothing to restore.
+  HALT_POLL_RESTORE_NS=$(<"${HALT_POLL_FILE}")
   echo $(($1 * 1000)) >"${HALT_POLL_FILE}" || die "${EXIT_ENVIRONMENT}" "--halt-poll-us: writing ${HALT_POLL_FILE} failed"
-  HALT_POLL_RESTORE_NS=${found}
 }
 
 # halt_poll_text: the idle vCPUs' halt polling in effect, in words.
@@ -503,18 +504,30 @@ crypto_perf_gbs() {
   local -r size=$1 ops=$2 instance="bench-$$-cperf"
   command -v dpdk-test-crypto-perf >/dev/null || return 0
   local -r out="${WORK_DIR}/cperf-${size}.txt"
-  BACKEND_INSTANCES+=("${instance}")
-  BACKEND_PIDS+=("")
+  # In the background, stopped by this function's own traps on a Ctrl-C:
+  # it runs in a command substitution, whose pids the script's clean-up
+  # never sees, and the tool (under `timeout`, in a process group of its
+  # own) ran on after the script had gone and left its runtime dir and
+  # hugepage files behind.
   timeout --kill-after=5 120 dpdk-test-crypto-perf -l "0,$(backend_cpu)" --file-prefix "${instance}" --no-pci \
     --no-telemetry --log-level=error --vdev crypto_aesni_mb -- --ptest throughput --devtype crypto_aesni_mb \
     --optype aead --aead-algo aes-gcm --aead-op encrypt --aead-key-sz 32 --aead-iv-sz 12 \
     --aead-aad-sz "${CRYPTO_AAD}" --digest-sz 16 --buffer-sz "${size}" --total-ops "${ops}" --burst-sz 32 \
-    </dev/null >"${out}" 2>&1 || {
-    tail -n 5 "${out}" >&2
-    return 0
-  }
+    </dev/null >"${out}" 2>&1 &
+  local -r pid=$!
+  # shellcheck disable=SC2064 # expanded now, on purpose
+  trap "stop_backend ${pid} ${instance}; exit 130" INT
+  # shellcheck disable=SC2064
+  trap "stop_backend ${pid} ${instance}; exit 143" TERM
+  local rc=0
+  wait "${pid}" || rc=$?
+  trap - INT TERM
   rm -rf "${DPDK_RUNTIME_ROOT:?}/${instance}"
   rm -f "${HUGEPAGES_DIR}/${instance}"map_*
+  if ((rc != 0)); then
+    tail -n 5 "${out}" >&2
+    return 0
+  fi
   # The row: lcore, buffer size, burst, enqueued, dequeued, failed enq/deq, MOps, Gbps, cycles/buf.
   awk -v size="${size}" '$2 == size && NF == 10 { printf "%.3f\n", $9 / 8 }' "${out}" | tail -n 1
 }

@@ -224,8 +224,9 @@ public:
       worked |= poll_crypto() != 0;
       now = monotonic_ns();
       worked |= device_.pop_due(now, [this, now](const InFlight& f) { on_due(f, now); }) != 0;
-      enqueue_completed();
-      if (worked || unsignalled_slots_ != 0) ring_doorbells(now, false);
+      // Every turn: it also puts the turn's completions on their rings
+      // (callback mode's included, which have no doorbell).
+      ring_doorbells(now, false);
       if (now - last_housekeeping_ns_ >= kHousekeepingNs) housekeeping(now);
       idle(worked, idle_rounds);
     }
