@@ -39,6 +39,7 @@
 #include "offload/dpdk/eal.hpp"
 #include "offload/dpdk/handles.hpp"
 #include "offload/dpdk/instance.hpp"
+#include "offload/doorbell_moderation.hpp"
 #include "offload/exit_codes.hpp"
 #include "offload/grant_quotas.hpp"
 #include "offload/logging.hpp"
@@ -65,16 +66,6 @@ constexpr unsigned kSpinRounds = 2048;
 // kernel's wake-up and the timer slack), which at D = 2 ms cost 7-12 % of
 // Little's law's J/D.
 constexpr std::uint64_t kSpinBeforeDueNs = 150'000;
-// Coalesced mode's doorbell moderation, as a NIC moderates its interrupts:
-// the doorbell rings once half the frontend's jobs (at most kDoorbellBatch)
-// wait, as soon as no other completion is coming within kDoorbellSoonNs
-// (nothing in the cryptodev, nothing due), or kDoorbellDelayNs after the
-// first waiting completion, whichever comes first. A frontend woken per
-// completion spent more CPU on wake-ups (several microseconds each) than
-// the AES-GCM it offloaded; a device with latency D rings at once.
-constexpr std::uint32_t kDoorbellBatch = 32;
-constexpr std::uint64_t kDoorbellSoonNs = 5'000;
-constexpr std::uint64_t kDoorbellDelayNs = 100'000;
 constexpr std::uint64_t kHousekeepingNs = 1'000'000;
 constexpr std::uint64_t kFileSweepNs = 1'000'000'000;
 constexpr std::uint64_t kUnattendedSleepNs = 10'000'000;
@@ -616,9 +607,10 @@ private:
                            (!device_.empty() && device_.next_due_ns() <= now + kDoorbellSoonNs);
     for (auto& slot : registry_.slots()) {
       if (slot.unsignalled == 0) continue;
-      const std::uint32_t batch = std::clamp<std::uint32_t>(slot.max_jobs / 2, 1, kDoorbellBatch);
-      if (!all && more_soon && slot.unsignalled < batch && slot.inflight != 0 &&
-          now - slot.first_unsignalled_ns < kDoorbellDelayNs)
+      // Requests it sent that this loop has not taken yet complete soon too.
+      const bool more_coming = (more_soon && slot.inflight != 0) || rte_ring_count(slot.requests) != 0;
+      if (!all && !doorbell_due(slot.unsignalled, doorbell_batch(slot.max_jobs), more_coming,
+                                slot.first_unsignalled_ns, now))
         continue;
       slot.unsignalled = 0;
       --unsignalled_slots_;

@@ -102,11 +102,15 @@ std::span<void* const> JobDriver::wait_events(int wait_ms) {
     if (const auto ready = busy_poll(true); !ready.empty()) return ready;
     return nap(nap_ns, wait_ms);
   }
+  // With a ring to probe (coalesced mode) the busy poll looks at it, not
+  // at the doorbell: the backend's doorbell waits for a batch of completions
+  // (and may not ring at all while this side asks for no doorbell), and a
+  // look at a ring is a load where epoll_wait is a system call.
+  if (const auto ready = busy_poll(static_cast<bool>(doorbell_probe_)); !ready.empty()) return ready;
   if (ask_for_doorbell_) {
     ask_for_doorbell_();
     if (const auto seen = probed(); !seen.empty()) return seen;
   }
-  if (const auto ready = busy_poll(false); !ready.empty()) return ready;
   if (expected != 0) return wait_expecting(expected, wait_ms);
   if (const auto ready = epoll_.wait(wait_ms); !ready.empty()) return ready;
   // A long wait that ran out with completions on the ring: the doorbell

@@ -77,8 +77,9 @@ public:
     expected_completion_ = std::move(expected_ns);
   }
   // What shows that the doorbell's completions are there before it rings
-  // (the backend moderates it): checked while poll() polls for an
-  // expectation, on_ready then runs as if it had rung.
+  // (the backend moderates it): the busy poll and the poll for an
+  // expectation check it (the busy poll instead of the fds: a load, not a
+  // system call), on_ready then runs as if it had rung.
   void set_doorbell_probe(std::function<bool()> probe) { doorbell_probe_ = std::move(probe); }
   // A doorbell rung only on request (protocol.hpp, DoorbellControl): the
   // other side rings once per request and no more. Before a sleep that
