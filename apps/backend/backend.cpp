@@ -524,8 +524,7 @@ private:
     proto::status_ref(r).store(static_cast<std::int32_t>(status), std::memory_order_release);
     notify(slot, f);
     slot.stats.record_served(r.complete_ns - r.device_start_ns);
-    const auto served = counters_.served.load();
-    counters_.served.add();
+    const auto served = counters_.served.add();
     const auto level = served < kNarrated ? spdlog::level::info : spdlog::level::debug;
     if (!spdlog::should_log(level)) return;
     spdlog::log(level,
@@ -608,7 +607,9 @@ private:
     for (auto& slot : registry_.slots()) {
       if (slot.unsignalled == 0) continue;
       // Requests it sent that this loop has not taken yet complete soon too.
-      const bool more_coming = (more_soon && slot.inflight != 0) || rte_ring_count(slot.requests) != 0;
+      const auto more_coming = [&] {
+        return (more_soon && slot.inflight != 0) || rte_ring_count(slot.requests) != 0;
+      };
       if (!all && !doorbell_due(slot.unsignalled, doorbell_batch(slot.max_jobs), more_coming,
                                 slot.first_unsignalled_ns, now))
         continue;

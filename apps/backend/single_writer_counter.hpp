@@ -14,8 +14,12 @@ namespace offload::backend {
 
 class SingleWriterCounter {
 public:
-  // The writer only.
-  void add(std::uint64_t n = 1) noexcept { value_.store(load() + n, std::memory_order_relaxed); }
+  // The writer only. add() returns the value before it.
+  std::uint64_t add(std::uint64_t n = 1) noexcept {
+    const std::uint64_t before = load();
+    value_.store(before + n, std::memory_order_relaxed);
+    return before;
+  }
   void sub(std::uint64_t n = 1) noexcept { value_.store(load() - n, std::memory_order_relaxed); }
   void set(std::uint64_t v) noexcept { value_.store(v, std::memory_order_relaxed); }
   // Any thread.

@@ -31,11 +31,14 @@ constexpr std::uint32_t doorbell_batch(std::uint32_t max_jobs) noexcept {
 // Whether the doorbell of a frontend with `waiting` completions on its ring
 // is due at `now_ns`; `first_waiting_ns` is when the first of them completed,
 // which can be later than `now_ns` (the serving loop reads its clock once per
-// turn, before it completes the turn's requests).
-constexpr bool doorbell_due(std::uint32_t waiting, std::uint32_t batch, bool more_coming,
-                            std::uint64_t first_waiting_ns, std::uint64_t now_ns) noexcept {
+// turn, before it completes the turn's requests). `more_coming()` is asked
+// only for a partial batch: the backend's answer reads a line of the
+// frontend's request ring, which the frontend's core writes.
+template <class MoreComing>
+constexpr bool doorbell_due(std::uint32_t waiting, std::uint32_t batch, MoreComing&& more_coming,
+                            std::uint64_t first_waiting_ns, std::uint64_t now_ns) {
   if (waiting == 0) return false;
-  if (waiting >= batch || !more_coming) return true;
+  if (waiting >= batch || !more_coming()) return true;
   return now_ns > first_waiting_ns && now_ns - first_waiting_ns >= kDoorbellDelayNs;
 }
 
