@@ -4,22 +4,34 @@
 
 namespace offload {
 
+namespace {
+
+// The inverse of odd `d` modulo 2^64: Newton's iteration doubles the correct
+// low bits from the 3 that d * d == 1 (mod 8) gives (3, 6, 12, 24, 48, 96).
+std::uint64_t inverse_of_odd(std::uint64_t d) noexcept {
+  std::uint64_t x = d;
+  for (int i = 0; i < 5; ++i) x *= 2 - d * x;
+  return x;
+}
+
+}  // namespace
+
 GrantLedger::GrantLedger(std::vector<std::uint64_t> request_objects, std::uint16_t owners)
     : objects_(std::move(request_objects)), entries_(objects_.size()), held_(owners, 0) {
   if (objects_.size() < 2 || objects_[1] <= objects_[0]) return;
   const std::uint64_t stride = objects_[1] - objects_[0];
   for (std::size_t i = 1; i < objects_.size(); ++i)
     if (objects_[i] - objects_[i - 1] != stride) return;
-  stride_ = stride;
+  // index_of's exact division needs size() * stride < 2^64: always so for
+  // addresses, checked all the same.
+  if (objects_.size() > UINT64_MAX / stride) return;
+  first_ = objects_.front();
+  stride_shift_ = std::countr_zero(stride);
+  stride_inverse_ = inverse_of_odd(stride >> stride_shift_);
 }
 
-std::optional<std::uint32_t> GrantLedger::index_of(std::uint64_t address) const noexcept {
-  if (stride_ != 0) {
-    const std::uint64_t offset = address - objects_.front();  // wraps below the first: too large
-    const std::uint64_t index = offset / stride_;
-    if (offset % stride_ != 0 || index >= objects_.size()) return std::nullopt;
-    return static_cast<std::uint32_t>(index);
-  }
+// Objects not at one stride (a mempool populated in pieces).
+std::optional<std::uint32_t> GrantLedger::search(std::uint64_t address) const noexcept {
   const auto it = std::lower_bound(objects_.begin(), objects_.end(), address);
   if (it == objects_.end() || *it != address) return std::nullopt;
   return static_cast<std::uint32_t>(it - objects_.begin());

@@ -37,6 +37,28 @@ TEST(GrantLedger, IndexOfWithoutOneStride) {
   EXPECT_EQ(ledger.index_of(0x9080), std::nullopt);
 }
 
+// Real pools' strides are not powers of two (a request object with its
+// mempool header and padding, e.g. 9 or 257 cache lines): the lookup is
+// exact at every address around the pool, compared with a plain division.
+TEST(GrantLedger, IndexOfIsExactForStridesWithAnOddPart) {
+  for (const std::uint64_t stride : {std::uint64_t{576}, std::uint64_t{16448}, std::uint64_t{24}, std::uint64_t{7}}) {
+    constexpr std::uint64_t kFirst = 0x100'0000'0000;  // where DPDK maps hugepages
+    constexpr std::uint32_t kCount = 50;
+    std::vector<std::uint64_t> objects;
+    for (std::uint32_t i = 0; i < kCount; ++i) objects.push_back(kFirst + i * stride);
+    const GrantLedger ledger(objects, 1);
+    for (std::uint64_t a = kFirst - 2 * stride; a < kFirst + (kCount + 2) * stride; ++a) {
+      const bool named = a >= kFirst && (a - kFirst) % stride == 0 && (a - kFirst) / stride < kCount;
+      const auto expected = named ? std::optional<std::uint32_t>((a - kFirst) / stride) : std::nullopt;
+      ASSERT_EQ(ledger.index_of(a), expected) << "stride " << stride << ", address " << a;
+    }
+    // Offsets that are multiples of the stride's odd part or of its power
+    // of two only, far beyond the pool.
+    EXPECT_EQ(ledger.index_of(kFirst + (std::uint64_t{1} << 40) * stride), std::nullopt);
+    EXPECT_EQ(ledger.index_of(kFirst - stride * kCount), std::nullopt);
+  }
+}
+
 TEST(GrantLedger, IndexOfFarOutsideThePool) {
   const GrantLedger ledger = make_ledger();
   EXPECT_EQ(ledger.index_of(0), std::nullopt);
