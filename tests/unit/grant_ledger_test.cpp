@@ -31,6 +31,7 @@ TEST(GrantLedger, IndexOfAcceptsExactlyThePoolObjects) {
 // back to a search and stays exact.
 TEST(GrantLedger, IndexOfWithoutOneStride) {
   const GrantLedger ledger({0x1000, 0x1040, 0x9000, 0x9040}, 2);
+  EXPECT_FALSE(ledger.one_stride());
   EXPECT_EQ(ledger.index_of(0x1040), std::optional<std::uint32_t>(1));
   EXPECT_EQ(ledger.index_of(0x9000), std::optional<std::uint32_t>(2));
   EXPECT_EQ(ledger.index_of(0x1080), std::nullopt);  // where the stride would put a third
@@ -47,6 +48,7 @@ TEST(GrantLedger, IndexOfIsExactForStridesWithAnOddPart) {
     std::vector<std::uint64_t> objects;
     for (std::uint32_t i = 0; i < kCount; ++i) objects.push_back(kFirst + i * stride);
     const GrantLedger ledger(objects, 1);
+    EXPECT_TRUE(ledger.one_stride());
     for (std::uint64_t a = kFirst - 2 * stride; a < kFirst + (kCount + 2) * stride; ++a) {
       const bool named = a >= kFirst && (a - kFirst) % stride == 0 && (a - kFirst) / stride < kCount;
       const auto expected = named ? std::optional<std::uint32_t>((a - kFirst) / stride) : std::nullopt;

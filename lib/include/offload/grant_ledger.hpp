@@ -59,6 +59,8 @@ public:
   [[nodiscard]] std::uint64_t address(std::uint32_t index) const noexcept { return objects_[index]; }
   [[nodiscard]] const Entry& entry(std::uint32_t index) const noexcept { return entries_[index]; }
   [[nodiscard]] std::size_t size() const noexcept { return objects_.size(); }
+  // Whether the objects lie at one stride (index_of is then arithmetic).
+  [[nodiscard]] bool one_stride() const noexcept { return stride_inverse_ != 0; }
   // Objects `owner` holds: granted and not yet given back.
   [[nodiscard]] std::uint32_t held(std::uint16_t owner) const noexcept { return held_[owner]; }
   [[nodiscard]] std::uint64_t granted_total() const noexcept { return granted_total_; }
