@@ -367,8 +367,8 @@ private:
   // dropped untouched if it is not this frontend's to send, else answered
   // "bad request".
   std::optional<InFlight> admit(std::uint16_t id, FrontendSlot& slot, void* object) {
-    const auto index = buffers_.index_of(object);
-    if (!index) {
+    const std::uint32_t index = buffers_.index_of(object);
+    if (index == GrantLedger::kNoIndex) {
       // Not ours to touch: nothing in it can be trusted, not even its job id.
       count_rejected(slot);
       spdlog::warn("frontend {}: dropped a ring entry that is not a request buffer ({})", id, object);
@@ -376,7 +376,7 @@ private:
     }
     const std::uint32_t generation = slot.generation.load(std::memory_order_relaxed);
     std::uint32_t ticket = 0;
-    switch (buffers_.accept(*index, id, generation, ticket)) {
+    switch (buffers_.accept(index, id, generation, ticket)) {
       case GrantLedger::Verdict::Ok: break;
       case GrantLedger::Verdict::NotGranted:
         // Another frontend's, or in the pool: not to be touched either.
@@ -405,12 +405,12 @@ private:
     }
     const proto::RequestCheck check{id, generation, slot.max_jobs, opts_.buffer_bytes, buffers_.payload_buffers()};
     const char* why = proto::validate_request(r, check);
-    if (why == nullptr && r.payload_addr != buffers_.granted_payload(*index))
+    if (why == nullptr && r.payload_addr != buffers_.granted_payload(index))
       why = "payload address is not the buffer granted with this request";
-    const InFlight f{*index, ticket, id, generation, r.job_id, r.payload_len, r.op};
+    const InFlight f{index, ticket, id, generation, r.job_id, r.payload_len, r.op};
     if (why == nullptr && proto::is_aead(r.op)) why = submit_crypto(slot, f, r);
     if (why != nullptr) {
-      buffers_.finish(*index, ticket);
+      buffers_.finish(index, ticket);
       reject(slot, f, r, why);
       return std::nullopt;
     }

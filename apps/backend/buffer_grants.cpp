@@ -87,14 +87,14 @@ unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std
   for (unsigned i = 0; i < want; ++i) {
     const auto index = index_of(requests[i]);
     const auto payload = reinterpret_cast<std::uint64_t>(payloads[i]);
-    if (!index || !ledger_.grant(*index, owner, generation, payload)) {
+    if (index == GrantLedger::kNoIndex || !ledger_.grant(index, owner, generation, payload)) {
       // The pool handed out an object the ledger says is granted: a bug.
       // Leave it out of circulation rather than let two owners share it.
       spdlog::error("request buffer {} came out of the pool while granted: not granting it", requests[i]);
       rte_mempool_put(payload_pool(), payloads[i]);
       continue;
     }
-    proto::Request& r = request(*index);
+    proto::Request& r = request(index);
     // The head only (protocol.hpp): AES-GCM requests write the rest.
     std::memset(&r, 0, proto::kRequestHeadBytes);
     r.version = proto::kVersion;
@@ -110,7 +110,7 @@ unsigned BufferGrants::top_up(std::uint16_t owner, std::uint32_t generation, std
   if (ready != 0 && rte_ring_sp_enqueue_bulk(grants, requests.data(), ready, nullptr) != ready) {
     spdlog::warn("frontend {}: its grant ring refused {} grant(s); taken back", owner, ready);
     for (unsigned i = 0; i < ready; ++i) {
-      const auto index = *index_of(requests[i]);
+      const auto index = index_of(requests[i]);
       std::uint64_t payload = 0;
       if (ledger_.give_back(index, owner, generation, payload) == GrantLedger::Verdict::Ok) put_back(index, payload);
     }
@@ -126,14 +126,15 @@ BufferGrants::Returned BufferGrants::take_returns(std::uint16_t owner, std::uint
   for (unsigned i = 0; i < n; ++i) {
     const auto index = index_of(burst[i]);
     std::uint64_t payload = 0;
-    const auto verdict = index ? ledger_.give_back(*index, owner, generation, payload) : GrantLedger::Verdict::NotGranted;
+    const auto verdict = index != GrantLedger::kNoIndex ? ledger_.give_back(index, owner, generation, payload)
+                                                        : GrantLedger::Verdict::NotGranted;
     if (verdict != GrantLedger::Verdict::Ok) {
       ++out.refused;
       spdlog::warn("frontend {}: refused a returned buffer ({}): {}", owner, burst[i],
                    verdict == GrantLedger::Verdict::OnDevice ? "the device still holds it" : "it was not granted to it");
       continue;
     }
-    put_back(*index, payload);
+    put_back(index, payload);
     ++out.taken;
   }
   return out;

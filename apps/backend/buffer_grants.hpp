@@ -15,7 +15,6 @@
 #include <rte_ring.h>
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -38,7 +37,8 @@ public:
   std::span<const std::uint64_t> payload_buffers() const noexcept { return payload_buffers_; }
 
   // The index of a request pool object, or nullopt for any other address.
-  std::optional<std::uint32_t> index_of(const void* object) const noexcept {
+  // GrantLedger::kNoIndex if no request object starts at `object`.
+  std::uint32_t index_of(const void* object) const noexcept {
     return ledger_.index_of(reinterpret_cast<std::uint64_t>(object));
   }
   proto::Request& request(std::uint32_t index) const noexcept {

@@ -31,9 +31,9 @@ GrantLedger::GrantLedger(std::vector<std::uint64_t> request_objects, std::uint16
 }
 
 // Objects not at one stride (a mempool populated in pieces).
-std::optional<std::uint32_t> GrantLedger::search(std::uint64_t address) const noexcept {
+std::uint32_t GrantLedger::search(std::uint64_t address) const noexcept {
   const auto it = std::lower_bound(objects_.begin(), objects_.end(), address);
-  if (it == objects_.end() || *it != address) return std::nullopt;
+  if (it == objects_.end() || *it != address) return kNoIndex;
   return static_cast<std::uint32_t>(it - objects_.begin());
 }
 

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 namespace {
@@ -20,11 +19,11 @@ GrantLedger make_ledger() { return GrantLedger({0x1000, 0x1040, 0x1080, 0x10C0},
 
 TEST(GrantLedger, IndexOfAcceptsExactlyThePoolObjects) {
   const GrantLedger ledger = make_ledger();
-  EXPECT_EQ(ledger.index_of(0x1000), std::optional<std::uint32_t>(0));
-  EXPECT_EQ(ledger.index_of(0x10C0), std::optional<std::uint32_t>(3));
-  EXPECT_EQ(ledger.index_of(0x1001), std::nullopt);  // inside an object, not its start
-  EXPECT_EQ(ledger.index_of(0x0FC0), std::nullopt);
-  EXPECT_EQ(ledger.index_of(0x1100), std::nullopt);
+  EXPECT_EQ(ledger.index_of(0x1000), std::uint32_t(0));
+  EXPECT_EQ(ledger.index_of(0x10C0), std::uint32_t(3));
+  EXPECT_EQ(ledger.index_of(0x1001), GrantLedger::kNoIndex);  // inside an object, not its start
+  EXPECT_EQ(ledger.index_of(0x0FC0), GrantLedger::kNoIndex);
+  EXPECT_EQ(ledger.index_of(0x1100), GrantLedger::kNoIndex);
 }
 
 // Objects in two pieces (a mempool populated in chunks): the lookup falls
@@ -32,10 +31,10 @@ TEST(GrantLedger, IndexOfAcceptsExactlyThePoolObjects) {
 TEST(GrantLedger, IndexOfWithoutOneStride) {
   const GrantLedger ledger({0x1000, 0x1040, 0x9000, 0x9040}, 2);
   EXPECT_FALSE(ledger.one_stride());
-  EXPECT_EQ(ledger.index_of(0x1040), std::optional<std::uint32_t>(1));
-  EXPECT_EQ(ledger.index_of(0x9000), std::optional<std::uint32_t>(2));
-  EXPECT_EQ(ledger.index_of(0x1080), std::nullopt);  // where the stride would put a third
-  EXPECT_EQ(ledger.index_of(0x9080), std::nullopt);
+  EXPECT_EQ(ledger.index_of(0x1040), std::uint32_t(1));
+  EXPECT_EQ(ledger.index_of(0x9000), std::uint32_t(2));
+  EXPECT_EQ(ledger.index_of(0x1080), GrantLedger::kNoIndex);  // where the stride would put a third
+  EXPECT_EQ(ledger.index_of(0x9080), GrantLedger::kNoIndex);
 }
 
 // Real pools' strides are not powers of two (a request object with its
@@ -51,22 +50,22 @@ TEST(GrantLedger, IndexOfIsExactForStridesWithAnOddPart) {
     EXPECT_TRUE(ledger.one_stride());
     for (std::uint64_t a = kFirst - 2 * stride; a < kFirst + (kCount + 2) * stride; ++a) {
       const bool named = a >= kFirst && (a - kFirst) % stride == 0 && (a - kFirst) / stride < kCount;
-      const auto expected = named ? std::optional<std::uint32_t>((a - kFirst) / stride) : std::nullopt;
+      const auto expected = named ? static_cast<std::uint32_t>((a - kFirst) / stride) : GrantLedger::kNoIndex;
       ASSERT_EQ(ledger.index_of(a), expected) << "stride " << stride << ", address " << a;
     }
     // Offsets that are multiples of the stride's odd part or of its power
     // of two only, far beyond the pool.
-    EXPECT_EQ(ledger.index_of(kFirst + (std::uint64_t{1} << 40) * stride), std::nullopt);
-    EXPECT_EQ(ledger.index_of(kFirst - stride * kCount), std::nullopt);
+    EXPECT_EQ(ledger.index_of(kFirst + (std::uint64_t{1} << 40) * stride), GrantLedger::kNoIndex);
+    EXPECT_EQ(ledger.index_of(kFirst - stride * kCount), GrantLedger::kNoIndex);
   }
 }
 
 TEST(GrantLedger, IndexOfFarOutsideThePool) {
   const GrantLedger ledger = make_ledger();
-  EXPECT_EQ(ledger.index_of(0), std::nullopt);
-  EXPECT_EQ(ledger.index_of(UINT64_MAX), std::nullopt);
-  EXPECT_EQ(ledger.index_of(0x1000 + 64ULL * 4), std::nullopt);  // one past the last
-  EXPECT_EQ(ledger.index_of(0x1000 - 64ULL * 1000), std::nullopt);  // below: wraps, too large
+  EXPECT_EQ(ledger.index_of(0), GrantLedger::kNoIndex);
+  EXPECT_EQ(ledger.index_of(UINT64_MAX), GrantLedger::kNoIndex);
+  EXPECT_EQ(ledger.index_of(0x1000 + 64ULL * 4), GrantLedger::kNoIndex);  // one past the last
+  EXPECT_EQ(ledger.index_of(0x1000 - 64ULL * 1000), GrantLedger::kNoIndex);  // below: wraps, too large
 }
 
 TEST(GrantLedger, GrantCountsWhatEachOwnerHolds) {

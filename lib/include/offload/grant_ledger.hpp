@@ -11,7 +11,6 @@
 
 #include <bit>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -41,20 +40,23 @@ public:
   // `request_objects`: every request pool object's address, sorted.
   GrantLedger(std::vector<std::uint64_t> request_objects, std::uint16_t owners);
 
-  // The index of the object at `address`; nullopt if none starts there.
+  // What index_of answers for an address at which no object starts.
+  static constexpr std::uint32_t kNoIndex = UINT32_MAX;
+
+  // The index of the object at `address`; kNoIndex if none starts there.
   // With one stride, `address - first` is a multiple of the stride exactly
   // when it names an object. The exact quotient is a multiplication by the
   // inverse of the stride's odd part and a rotation by its power of two;
   // any other offset comes out at least (2^64 - 1) / stride, far above
   // size() (the test compilers use for `x % c == 0`; Granlund & Montgomery
   // 1994). One multiply where a 64-bit `div` was 5 % of the backend's core
-  // at 1 KiB; inline, because returning the optional from a call stored it
-  // in two halves and loaded it whole (a store-forwarding stall).
-  [[nodiscard]] std::optional<std::uint32_t> index_of(std::uint64_t address) const noexcept {
+  // at 1 KiB. Inline, and a plain integer rather than an optional: GCC kept
+  // the optional on the stack as two stores read back by one load, which
+  // cannot be forwarded (a third of the backend's admit() at 16 KiB).
+  [[nodiscard]] std::uint32_t index_of(std::uint64_t address) const noexcept {
     if (stride_inverse_ == 0) return search(address);
     const std::uint64_t index = std::rotr((address - first_) * stride_inverse_, stride_shift_);
-    if (index >= objects_.size()) return std::nullopt;
-    return static_cast<std::uint32_t>(index);
+    return index < objects_.size() ? static_cast<std::uint32_t>(index) : kNoIndex;
   }
   [[nodiscard]] std::uint64_t address(std::uint32_t index) const noexcept { return objects_[index]; }
   [[nodiscard]] const Entry& entry(std::uint32_t index) const noexcept { return entries_[index]; }
@@ -99,7 +101,7 @@ public:
   }
 
 private:
-  [[nodiscard]] std::optional<std::uint32_t> search(std::uint64_t address) const noexcept;
+  [[nodiscard]] std::uint32_t search(std::uint64_t address) const noexcept;
   void release(std::uint32_t index) noexcept;
 
   std::vector<std::uint64_t> objects_;
