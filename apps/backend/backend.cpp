@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -56,6 +57,13 @@ using dpdk::RingPtr;
 
 // Requests taken off a frontend's ring at a time.
 constexpr unsigned kRequestBurst = 32;
+// admit() waits on the first load of each request: lines the frontend's core
+// wrote. Asked for this many requests ahead, the transfers overlap with the
+// admission of the ones before: 1 KiB with the doorbell 5.46-5.56 -> 5.61-5.67
+// GB/s (three runs each; 1 or 2 ahead gave less), 16 KiB and naps the same
+// within the noise. The whole burst asked for at once was no faster, and
+// only its first lines 13 % slower (measured, not understood).
+constexpr unsigned kPrefetchAhead = 4;
 // Requests narrated at info level; the rest at debug, so a long run's log
 // stays short while the first requests show the whole path.
 constexpr std::uint64_t kNarrated = 32;
@@ -207,8 +215,11 @@ public:
         if (slot.keys_to_forget.load(std::memory_order_acquire) != 0) forget_keys(id, slot);
         worked |= exchange_buffers(id, slot);
         const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kRequestBurst, nullptr);
-        for (unsigned i = 0; i < n; ++i)
+        for (unsigned i = 0; i < n && i < kPrefetchAhead; ++i) prefetch_request(burst[i]);
+        for (unsigned i = 0; i < n; ++i) {
+          if (i + kPrefetchAhead < n) prefetch_request(burst[i + kPrefetchAhead]);
           if (const auto f = admit(id, slot, burst[i])) submit(slot, *f, now);
+        }
         worked |= n != 0;
       }
       first = static_cast<std::uint16_t>((first + 1) % proto::kMaxFrontends);
@@ -361,6 +372,13 @@ private:
       if (jobs[id] != 0) shares.push_back(fmt::format("frontend {} ({} jobs) {}", id, jobs[id], quotas_[id]));
     spdlog::info("the pool ({} request buffers) cannot cover every frontend's jobs + {}: fair shares {}",
                  opts_.pool_size, proto::kGrantSlack, fmt::join(shares, ", "));
+  }
+
+  // A hint only: an entry that is not a request buffer is harmless to
+  // prefetch (admit() checks it before it reads anything).
+  static void prefetch_request(const void* object) noexcept {
+    rte_prefetch0(object);
+    rte_prefetch0(static_cast<const std::uint8_t*>(object) + proto::kRequestHeadBytes);
   }
 
   // Checks one ring entry from frontend `id`. nullopt when it is refused:
