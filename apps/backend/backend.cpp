@@ -421,10 +421,14 @@ private:
       // slower, alternating four runs each: kept as it is.)
       std::memcpy(r.aad, static_cast<const proto::Request*>(object)->aad, sizeof r.aad);
     }
-    const proto::RequestCheck check{id, generation, slot.max_jobs, opts_.buffer_bytes, buffers_.payload_buffers()};
+    // The one payload buffer this request may name: the one granted with
+    // its object (a pool buffer, from the backend's own record). Checked
+    // against it alone rather than searched for among the pool's thousands:
+    // the search was 2 % of this core at 1 KiB.
+    const std::uint64_t granted_payload = buffers_.granted_payload(index);
+    const proto::RequestCheck check{id, generation, slot.max_jobs, opts_.buffer_bytes,
+                                    std::span<const std::uint64_t>(&granted_payload, 1)};
     const char* why = proto::validate_request(r, check);
-    if (why == nullptr && r.payload_addr != buffers_.granted_payload(index))
-      why = "payload address is not the buffer granted with this request";
     const InFlight f{index, ticket, id, generation, r.job_id, r.payload_len, r.op};
     if (why == nullptr && proto::is_aead(r.op)) why = submit_crypto(slot, f, r);
     if (why != nullptr) {

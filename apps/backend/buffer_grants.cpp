@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "offload/exit_codes.hpp"
 
@@ -63,7 +64,6 @@ BufferGrants::BufferGrants(std::uint32_t pool_size, std::uint32_t buffer_bytes)
     : payload_pool_(create_pool(proto::kPayloadPoolName, pool_size, buffer_bytes, 0)),
       request_pool_(create_pool(proto::kRequestPoolName, pool_size, sizeof(proto::Request),
                                 RTE_MEMPOOL_F_NO_IOVA_CONTIG)),
-      payload_buffers_(pool_elements(payload_pool_.get())),
       ledger_(pool_elements(request_pool_.get()), proto::kMaxFrontends) {
   if (!ledger_.one_stride())
     spdlog::debug("the request pool is not at one stride: request lookups search its {} objects", ledger_.size());

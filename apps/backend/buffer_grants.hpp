@@ -15,8 +15,6 @@
 #include <rte_ring.h>
 
 #include <cstdint>
-#include <span>
-#include <vector>
 
 #include "offload/dpdk/handles.hpp"
 #include "offload/grant_ledger.hpp"
@@ -33,8 +31,6 @@ public:
 
   rte_mempool* payload_pool() const noexcept { return payload_pool_.get(); }
   rte_mempool* request_pool() const noexcept { return request_pool_.get(); }
-  // Every payload buffer's address, sorted (for proto::validate_request).
-  std::span<const std::uint64_t> payload_buffers() const noexcept { return payload_buffers_; }
 
   // The index of a request pool object, or nullopt for any other address.
   // GrantLedger::kNoIndex if no request object starts at `object`.
@@ -78,7 +74,6 @@ private:
 
   dpdk::MempoolPtr payload_pool_;
   dpdk::MempoolPtr request_pool_;
-  std::vector<std::uint64_t> payload_buffers_;
   GrantLedger ledger_;
 };
 

@@ -90,11 +90,12 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       ->group("Testing");
   app.add_option("--inject-fault", opts.inject_fault,
                  "Testing aid: job 0 sends a hostile first request the backend must reject without touching "
-                 "memory: payload-outside-pool, payload-too-long, bad-job-id, foreign-frontend, bad-magic, "
+                 "memory: payload-outside-pool, payload-not-granted (a payload pool buffer not granted with "
+                 "this request), payload-too-long, bad-job-id, foreign-frontend, bad-magic, "
                  "not-a-request (enqueues a pointer that is no request buffer), ungranted-request (enqueues a "
                  "request buffer the backend granted to nobody); with --op aes-256-gcm-*: unregistered-key (a key "
                  "id never registered), aad-too-long (65 bytes of AAD)")
-      ->check(CLI::IsMember({"payload-outside-pool", "payload-too-long", "bad-job-id", "foreign-frontend", "bad-magic",
+      ->check(CLI::IsMember({"payload-outside-pool", "payload-not-granted", "payload-too-long", "bad-job-id", "foreign-frontend", "bad-magic",
                              "not-a-request", "ungranted-request", "unregistered-key", "aad-too-long"}))
       ->group("Testing");
   app.add_flag("--die-holding-memory-lock", opts.die_holding_memory_lock,

@@ -86,6 +86,26 @@ void* ungranted_request() {
   return found;
 }
 
+// A payload pool buffer other than `own` (granted to someone else, or to
+// nobody), or 0. Only its address is used: it is never touched.
+std::uint64_t another_payload_buffer(std::uint64_t own) {
+  rte_mempool* pool = rte_mempool_lookup(proto::kPayloadPoolName);
+  if (pool == nullptr) return 0;
+  struct Search {
+    std::uint64_t own;
+    std::uint64_t found;
+  } search{own, 0};
+  rte_mempool_obj_iter(
+      pool,
+      [](rte_mempool*, void* out, void* obj, unsigned) {
+        auto& s = *static_cast<Search*>(out);
+        const auto addr = reinterpret_cast<std::uint64_t>(obj);
+        if (s.found == 0 && addr != s.own) s.found = addr;
+      },
+      &search);
+  return search.found;
+}
+
 // Testing aid: makes the request hostile in the way `kind` names. The
 // backend must reject each without touching memory it does not own.
 void* corrupt(proto::Request& r, const std::string& kind) {
@@ -96,6 +116,10 @@ void* corrupt(proto::Request& r, const std::string& kind) {
     spdlog::error("job 0: no ungranted request buffer found to send");
   }
   if (kind == "payload-outside-pool") r.payload_addr = reinterpret_cast<std::uint64_t>(not_in_any_pool);
+  if (kind == "payload-not-granted") {
+    if (const std::uint64_t other = another_payload_buffer(r.payload_addr)) r.payload_addr = other;
+    else spdlog::error("job 0: no other payload buffer found to name");
+  }
   if (kind == "payload-too-long") r.payload_len = proto::kMaxBufferBytes + 1;
   if (kind == "bad-job-id") r.job_id = proto::kMaxJobsPerFrontend + 7;
   if (kind == "foreign-frontend") r.frontend_id = static_cast<std::uint16_t>((r.frontend_id + 1) % proto::kMaxFrontends);

@@ -113,7 +113,7 @@ const char* validate_request(const Request& r, const RequestCheck& check) noexce
     if (r.aad_len > kMaxAadBytes) return "AAD longer than 64 bytes";
     if (r.key_id >= kMaxKeysPerFrontend) return "key id out of range";
   }
-  if (!is_pool_element(check.payload_buffers, r.payload_addr)) return "payload address is not a payload pool buffer";
+  if (!is_pool_element(check.payload_buffers, r.payload_addr)) return "payload address is not a payload pool buffer this request may use";
   return nullptr;
 }
 

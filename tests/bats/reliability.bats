@@ -500,6 +500,11 @@ hostile_request() {
     'frontend [0-9]+ job 0: rejected request: .*pool'
 }
 
+@test "hostile request: payload-not-granted (another pool buffer than the one granted with it) is rejected ('bad request', exit 1); the backend keeps serving" {
+  hostile_request payload-not-granted 1 "job 0: FAILED: the backend answered 'bad request'" \
+    'frontend [0-9]+ job 0: rejected request: payload address is not a payload pool buffer this request may use'
+}
+
 @test "hostile request: payload-too-long is rejected ('bad request', exit 1); the backend keeps serving" {
   hostile_request payload-too-long 1 "job 0: FAILED: the backend answered 'bad request'" \
     'frontend [0-9]+ job 0: rejected request: .*length'

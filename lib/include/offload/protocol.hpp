@@ -174,8 +174,9 @@ struct RequestCheck {
   std::uint32_t generation;
   std::uint32_t max_jobs;
   std::uint32_t buffer_bytes;  // the size of every payload buffer
-  // The start address of every payload buffer in the payload pool, sorted:
-  // a payload address must be exactly one of them.
+  // The payload buffers the request may name, sorted by start address: its
+  // payload address must be exactly one of them. The backend passes the one
+  // granted with the request object.
   std::span<const std::uint64_t> payload_buffers;
 };
 
