@@ -95,7 +95,8 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
                  "not-a-request (enqueues a pointer that is no request buffer), ungranted-request (enqueues a "
                  "request buffer the backend granted to nobody); with --op aes-256-gcm-*: unregistered-key (a key "
                  "id never registered), aad-too-long (65 bytes of AAD)")
-      ->check(CLI::IsMember({"payload-outside-pool", "payload-not-granted", "payload-too-long", "bad-job-id", "foreign-frontend", "bad-magic",
+      ->check(CLI::IsMember({"payload-outside-pool", "payload-not-granted", "payload-too-long", "bad-job-id",
+                             "foreign-frontend", "bad-magic",
                              "not-a-request", "ungranted-request", "unregistered-key", "aad-too-long"}))
       ->group("Testing");
   app.add_flag("--die-holding-memory-lock", opts.die_holding_memory_lock,

@@ -37,7 +37,8 @@ public:
     OnDevice,    // already accepted and not completed: sent or returned twice
   };
 
-  // `request_objects`: every request pool object's address, sorted.
+  // `request_objects`: every request pool object's address, sorted; fewer
+  // than kNoIndex of them (a mempool holds at most 2^31 objects).
   GrantLedger(std::vector<std::uint64_t> request_objects, std::uint16_t owners);
 
   // What index_of answers for an address at which no object starts.
