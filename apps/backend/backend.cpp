@@ -150,7 +150,7 @@ public:
         aead_(crypto_ ? opts.pool_size : 0),
         device_(opts.engines),
         sampler_(opts.delay, opts.delay_dist.seed),
-        no_delay_(opts.delay.dist == DelayDist::Fixed && opts.delay.mean_ms == 0.0),
+        no_delay_(opts.delay.latency_bound_ms() <= 0.0),
         wakeup_(make_eventfd()),
         doorbells_(create_doorbells()),
         started_ns_(monotonic_ns()) {
@@ -785,7 +785,8 @@ private:
   BackendCounters counters_;
   DeviceScheduler<InFlight> device_;
   DelaySampler sampler_;
-  // Every service time is 0 (--delay-ms 0, fixed): no engine is ever busy.
+  // Every service time is 0 (no sample exceeds the model's bound: --delay-ms
+  // 0, whatever the distribution): no engine is ever busy.
   const bool no_delay_;
   UniqueFd wakeup_;  // signalled by the register action: ends an idle nap
   MemzonePtr doorbells_;  // proto::DoorbellControl per frontend slot

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <fmt/format.h>
 #include <span>
 
@@ -69,41 +70,38 @@ int fail(OffloadSlot& job, std::string why) {
   return 0;
 }
 
-// A request pool object that is granted to nobody (magic 0), or nullptr.
-// Only reads shared memory: the object is sent, never written.
-void* ungranted_request() {
-  rte_mempool* pool = rte_mempool_lookup(proto::kRequestPoolName);
+// The first object of the mempool named `pool_name` that `wanted` accepts,
+// or nullptr (no such pool, or none accepted). Only reads shared memory.
+void* first_pool_object(const char* pool_name, const std::function<bool(void*)>& wanted) {
+  rte_mempool* pool = rte_mempool_lookup(pool_name);
   if (pool == nullptr) return nullptr;
-  void* found = nullptr;
+  struct Search {
+    const std::function<bool(void*)>* wanted;
+    void* found;
+  } search{&wanted, nullptr};
   rte_mempool_obj_iter(
       pool,
       [](rte_mempool*, void* out, void* obj, unsigned) {
-        auto& first = *static_cast<void**>(out);
-        if (first == nullptr && proto::magic_ref(*static_cast<proto::Request*>(obj)).load(std::memory_order_acquire) == 0)
-          first = obj;
+        auto& s = *static_cast<Search*>(out);
+        if (s.found == nullptr && (*s.wanted)(obj)) s.found = obj;
       },
-      &found);
-  return found;
+      &search);
+  return search.found;
+}
+
+// A request pool object that is granted to nobody (magic 0), or nullptr:
+// sent, never written.
+void* ungranted_request() {
+  return first_pool_object(proto::kRequestPoolName, [](void* obj) {
+    return proto::magic_ref(*static_cast<proto::Request*>(obj)).load(std::memory_order_acquire) == 0;
+  });
 }
 
 // A payload pool buffer other than `own` (granted to someone else, or to
 // nobody), or 0. Only its address is used: it is never touched.
 std::uint64_t another_payload_buffer(std::uint64_t own) {
-  rte_mempool* pool = rte_mempool_lookup(proto::kPayloadPoolName);
-  if (pool == nullptr) return 0;
-  struct Search {
-    std::uint64_t own;
-    std::uint64_t found;
-  } search{own, 0};
-  rte_mempool_obj_iter(
-      pool,
-      [](rte_mempool*, void* out, void* obj, unsigned) {
-        auto& s = *static_cast<Search*>(out);
-        const auto addr = reinterpret_cast<std::uint64_t>(obj);
-        if (s.found == 0 && addr != s.own) s.found = addr;
-      },
-      &search);
-  return search.found;
+  const auto other = [own](void* obj) { return reinterpret_cast<std::uint64_t>(obj) != own; };
+  return reinterpret_cast<std::uint64_t>(first_pool_object(proto::kPayloadPoolName, other));
 }
 
 // Testing aid: makes the request hostile in the way `kind` names. The
