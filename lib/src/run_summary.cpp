@@ -14,16 +14,8 @@ namespace offload {
 
 LatencyHistogram::LatencyHistogram() : buckets_((64 - kSubBits + 1) << kSubBits, 0) {}
 
-std::size_t LatencyHistogram::bucket_of(std::uint64_t ns) noexcept { return LogLinearBuckets<kSubBits>::bucket_of(ns); }
-
 std::uint64_t LatencyHistogram::bucket_value(std::size_t bucket) noexcept {
   return LogLinearBuckets<kSubBits>::bucket_value(bucket);
-}
-
-void LatencyHistogram::record(std::uint64_t ns) noexcept {
-  ++buckets_[bucket_of(ns)];
-  ++count_;
-  max_ = std::max(max_, ns);
 }
 
 std::uint64_t LatencyHistogram::quantile_ns(double q) const noexcept {

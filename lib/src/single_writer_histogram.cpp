@@ -8,22 +8,8 @@
 
 namespace offload {
 
-std::size_t SingleWriterHistogram::bucket_of(std::uint64_t ns) noexcept {
-  if (ns >= (1ULL << kTopBit)) return kBuckets - 1;
-  return LogLinearBuckets<kSubBits>::bucket_of(ns);
-}
-
 std::uint64_t SingleWriterHistogram::bucket_value(std::size_t bucket) noexcept {
   return LogLinearBuckets<kSubBits>::bucket_value(bucket);
-}
-
-void SingleWriterHistogram::record(std::uint64_t ns) noexcept {
-  // One writer: a plain load and store, not a locked read-modify-write.
-  if (ns < min_ns_.load(std::memory_order_relaxed)) min_ns_.store(ns, std::memory_order_relaxed);
-  if (ns > max_ns_.load(std::memory_order_relaxed)) max_ns_.store(ns, std::memory_order_relaxed);
-  auto& bucket = buckets_[bucket_of(ns)];
-  // Release: a reader that counts this value also sees the min and max it moved.
-  bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void SingleWriterHistogram::reset() noexcept {

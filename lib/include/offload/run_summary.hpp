@@ -2,11 +2,14 @@
 // What a run reports at the end: counts, wall and CPU time, throughput and
 // per-request latency percentiles, as a human summary or one JSON line.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "offload/log_linear_buckets.hpp"
 
 namespace offload {
 
@@ -15,7 +18,13 @@ namespace offload {
 class LatencyHistogram {
 public:
   LatencyHistogram();
-  void record(std::uint64_t ns) noexcept;
+  // Inline: a frontend records every request (out of line, the call and
+  // the bucket's arithmetic were 2 ns of its 165 per request at 1 KiB).
+  void record(std::uint64_t ns) noexcept {
+    ++buckets_[bucket_of(ns)];
+    ++count_;
+    max_ = std::max(max_, ns);
+  }
   [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
   [[nodiscard]] std::uint64_t max_ns() const noexcept { return max_; }
   // The value at quantile q in [0, 1] (0 when empty).
@@ -23,7 +32,7 @@ public:
 
 private:
   static constexpr unsigned kSubBits = 6;  // 64 sub-buckets per power of two
-  static std::size_t bucket_of(std::uint64_t ns) noexcept;
+  static std::size_t bucket_of(std::uint64_t ns) noexcept { return LogLinearBuckets<kSubBits>::bucket_of(ns); }
   static std::uint64_t bucket_value(std::size_t bucket) noexcept;
   std::vector<std::uint64_t> buckets_;
   std::uint64_t count_ = 0;

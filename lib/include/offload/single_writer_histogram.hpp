@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "offload/log_linear_buckets.hpp"
+
 namespace offload {
 
 class SingleWriterHistogram {
@@ -27,8 +29,16 @@ public:
   static constexpr unsigned kTopBit = 40;
   static constexpr std::size_t kBuckets = std::size_t{kTopBit - kSubBits + 1} << kSubBits;
 
-  // The recording thread only.
-  void record(std::uint64_t ns) noexcept;
+  // The recording thread only. Inline: the backend records every request
+  // (out of line, the calls were 2 % of its core at 1 KiB).
+  void record(std::uint64_t ns) noexcept {
+    // One writer: a plain load and store, not a locked read-modify-write.
+    if (ns < min_ns_.load(std::memory_order_relaxed)) min_ns_.store(ns, std::memory_order_relaxed);
+    if (ns > max_ns_.load(std::memory_order_relaxed)) max_ns_.store(ns, std::memory_order_relaxed);
+    auto& bucket = buckets_[bucket_of(ns)];
+    // Release: a reader that counts this value also sees the min and max it moved.
+    bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 
   // Zeroes every bucket. Only while no thread records: the backend resets a
   // frontend slot's histogram when the slot is registered again, and the
@@ -47,7 +57,10 @@ public:
 
   // The bucket of a value and the value a bucket reports (the middle of its
   // range, the exact value below 2^kSubBits): exposed for the tests.
-  static std::size_t bucket_of(std::uint64_t ns) noexcept;
+  static std::size_t bucket_of(std::uint64_t ns) noexcept {
+    if (ns >= (1ULL << kTopBit)) return kBuckets - 1;
+    return LogLinearBuckets<kSubBits>::bucket_of(ns);
+  }
   static std::uint64_t bucket_value(std::size_t bucket) noexcept;
 
 private:
