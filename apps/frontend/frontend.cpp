@@ -136,6 +136,7 @@ public:
       }
     }
     if (!fds.empty()) link_.sync_job_fds(0, fds);
+    if (opts.notify != proto::NotifyMode::EventFd) driver_.set_jobs_without_fds();
     // What the jobs staged goes out right after they ran, before the loop
     // does anything else: a request enqueued only just before epoll_wait
     // made the frontend sleep (a wake costs 10-20 us) where it used to
@@ -267,6 +268,7 @@ private:
     work_.requests_per_job = opts_.requests_per_job;
     work_.begin_next = [this](OffloadSlot& slot) { return begin_next_request(slot); };
     work_.unstamped = &unstamped_;
+    work_.logs_debug = spdlog::should_log(spdlog::level::debug);
     if (!is_aead(opts_.op)) return;
     work_.key = opts_.key_hex.empty() ? random_gcm_key() : *parse_gcm_key(opts_.key_hex);
     spdlog::debug("AES-256 key of this run: {}", to_hex(work_.key));

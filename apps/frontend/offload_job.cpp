@@ -211,15 +211,15 @@ namespace {
 // object for its next request), else 0 with job.failure saying why.
 int one_request(OffloadSlot& job) {
   BackendLink& link = *job.link;
+  const JobWork& work = *job.work;
   const auto level = narration(job);
   // Checked once: a load run logs none of this, and each call costs.
-  const bool says = spdlog::should_log(level);
+  const bool says = level == spdlog::level::debug ? work.logs_debug : spdlog::should_log(level);
 
   if (job.request == nullptr && !take(job)) return fail(job, "cancelled while waiting for a request buffer");
   // The backend filled in the grant (magic, version, frontend id,
   // generation, payload address); the job fills in the request.
   proto::Request& r = *job.request;
-  const JobWork& work = *job.work;
   // Unverified, the message's content does not matter: only its stamp is
   // written, as an application that builds its data in the buffer would
   // (the frontend's CPU then measures the offload, not a 16 KiB copy). A

@@ -28,7 +28,7 @@ void JobDriver::step(JobSlot& slot) {
   if (!slot.busy) return;
   switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_fn_, &slot)) {
     case StepResult::Paused:
-      epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
+      if (jobs_have_fds_) epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
       if (ASYNC_WAIT_CTX_get_status(slot.wait_ctx.get()) == ASYNC_STATUS_EAGAIN) {
         ASYNC_WAIT_CTX_set_status(slot.wait_ctx.get(), ASYNC_STATUS_OK);
         retry_.push_back(&slot);

@@ -57,6 +57,10 @@ public:
 
   // Called after each pause, e.g. to inject a spurious resume.
   void set_on_pause(SlotFn on_pause) { on_pause_ = std::move(on_pause); }
+  // The jobs publish no wait fds (a doorbell or a callback resumes them):
+  // a pause then does not ask the wait context for changed fds (asked at
+  // every pause, 3 ns of a coalesced frontend's 165 per request at 1 KiB).
+  void set_jobs_without_fds() noexcept { jobs_have_fds_ = false; }
 
   // Watches one fd that is no job's (a shared completion doorbell):
   // `on_ready(true)` runs when it is readable, `on_ready(false)` when its
@@ -185,6 +189,7 @@ private:
   void* const seen_ready_[1] = {&seen_token_};
   std::size_t active_ = 0;
   bool closed_ = false;
+  bool jobs_have_fds_ = true;
 };
 
 }  // namespace offload
