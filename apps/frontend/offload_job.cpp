@@ -209,7 +209,9 @@ namespace {
 
 // One request: 1 when its result verified (the job keeps the request
 // object for its next request), else 0 with job.failure saying why.
-int one_request(OffloadSlot& job) {
+// Inlined into the job's own function, so that a resume returns into one
+// frame, not two (step_job, async_wait.hpp, says why that matters).
+[[gnu::always_inline]] inline int one_request(OffloadSlot& job) {
   BackendLink& link = *job.link;
   const JobWork& work = *job.work;
   const auto level = narration(job);

@@ -49,15 +49,6 @@ int add_wait_eventfd(ASYNC_WAIT_CTX* ctx, const void* key) {
   return fd;
 }
 
-StepResult step_job(ASYNC_JOB*& job, ASYNC_WAIT_CTX* ctx, int& ret, int (*fn)(void*), void* self) {
-  switch (ASYNC_start_job(&job, ctx, &ret, fn, &self, sizeof self)) {
-    case ASYNC_PAUSE: return StepResult::Paused;
-    case ASYNC_FINISH: return StepResult::Finished;
-    case ASYNC_NO_JOBS: return StepResult::NoJobs;
-    default: return StepResult::Error;
-  }
-}
-
 AwaitResult await_eventfd(int fd, const std::atomic<bool>* cancel, std::uint64_t* spurious) {
   for (bool resumed = false;; resumed = true) {
     if (cancel != nullptr && cancel->load(std::memory_order_acquire)) return AwaitResult::Cancelled;

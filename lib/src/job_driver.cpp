@@ -21,12 +21,8 @@ bool JobDriver::start(JobSlot& slot) {
   return true;
 }
 
-void JobDriver::step(JobSlot& slot) {
-  // Readiness reported for an idle slot is stale (e.g. a signal for a job
-  // that was cancelled): resuming it would start a new job from a null
-  // ASYNC_JOB*. Only start() begins jobs.
-  if (!slot.busy) return;
-  switch (step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_fn_, &slot)) {
+void JobDriver::stepped(JobSlot& slot, StepResult result) {
+  switch (result) {
     case StepResult::Paused:
       if (jobs_have_fds_) epoll_.watch_changed_fds(slot.wait_ctx.get(), &slot);
       if (ASYNC_WAIT_CTX_get_status(slot.wait_ctx.get()) == ASYNC_STATUS_EAGAIN) {

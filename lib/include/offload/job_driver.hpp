@@ -112,8 +112,15 @@ public:
   // Starts a job in an idle slot. False, and the slot stays idle, once the
   // driver is closed.
   bool start(JobSlot& slot);
-  // Resumes (or retries) the job in a busy slot.
-  void step(JobSlot& slot);
+  // Resumes (or retries) the job in a busy slot. Inline, and what follows
+  // the resume out of line (step_job says why).
+  void step(JobSlot& slot) {
+    // Readiness reported for an idle slot is stale (e.g. a signal for a job
+    // that was cancelled): resuming it would start a new job from a null
+    // ASYNC_JOB*. Only start() begins jobs.
+    if (!slot.busy) return;
+    stepped(slot, step_job(slot.async_job, slot.wait_ctx.get(), slot.ret, job_fn_, &slot));
+  }
 
   // One turn of the event loop: resumes the jobs due for a retry (a start
   // that found no pool job, a job that paused with ASYNC_STATUS_EAGAIN, a
@@ -154,6 +161,7 @@ public:
   JobEpoll& epoll() noexcept { return epoll_; }
 
 private:
+  void stepped(JobSlot& slot, StepResult result);
   void finished(JobSlot& slot);
   void end_cancelled(JobSlot& slot);
 
