@@ -285,7 +285,7 @@ public:
                  counters_.served.load(), counters_.rejected.load(), dropped_, on_device,
                  static_cast<double>(monotonic_ns() - started_ns_) / 1e9);
     if (doorbells_spared_ != 0)
-      spdlog::info("{} coalesced doorbell(s) not rung: their frontend was napping and looked by itself",
+      spdlog::info("{} coalesced doorbell(s) not rung: their frontend had not asked (it looked at its ring by itself)",
                    doorbells_spared_);
   }
 

@@ -76,10 +76,11 @@ void define_options(CLI::App& app, FrontendOptions& opts) {
       ->check(CLI::IsMember({"eventfd", "callback", "coalesced"}))
       ->capture_default_str();
   app.add_option("--coalesced-wait", opts.coalesced_wait,
-                 "Coalesced mode: how the frontend waits for completions. doorbell: it sleeps until the backend "
-                 "writes its eventfd, which the backend does after every burst of completions; nap: with requests "
-                 "on a fast device it sleeps in short naps, sized to find about half its jobs done, and looks at "
-                 "the completion ring itself, asking for the doorbell only before longer sleeps: the backend is "
+                 "Coalesced mode: how the frontend waits for completions. doorbell: after a short busy poll it "
+                 "asks for the doorbell and sleeps until the backend writes its eventfd (while it works it looks "
+                 "at its completion ring itself, and the backend writes nothing); nap: with requests on a fast "
+                 "device it sleeps in short naps, sized to find about half its jobs done, and looks at the "
+                 "completion ring itself, asking for the doorbell only before longer sleeps: the backend is "
                  "spared the cost of waking this core (a quarter of its time at 16 KiB on this VM), and each nap "
                  "costs this process a timer instead")
       ->check(CLI::IsMember({"doorbell", "nap"}))

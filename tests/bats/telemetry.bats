@@ -169,7 +169,7 @@ frontend_doorbells_over() {
     <<<"${json}" >/dev/null 2>&1
 }
 
-@test "/offload/frontends counts a coalesced frontend's doorbells: rung while it waits for them, spared while it naps" {
+@test "/offload/frontends counts a coalesced frontend's doorbells: rung when it sleeps for them, spared while it naps" {
   start_backend "${INSTANCE}" --delay-ms 0
   local wait timeout_pid
   for wait in doorbell nap; do
@@ -180,9 +180,10 @@ frontend_doorbells_over() {
       fail "${wait}: /offload/frontends never showed 100 doorbells: $(_telemetry_py /offload/frontends)"
     telemetry /offload/frontends
     if [[ ${wait} == doorbell ]]; then
-      # Left at "always", every doorbell that comes due is rung.
-      assert_reply /offload/frontends 'length == 1 and (.[] | .notify == "coalesced" and .doorbells_rung > 100
-        and .doorbells_spared == 0)'
+      # It asks before every sleep, and at 16 KiB it sleeps between batches:
+      # doorbells are rung (those due while it was still looking by itself
+      # are spared, more of them on a slower machine).
+      assert_reply /offload/frontends 'length == 1 and (.[] | .notify == "coalesced" and .doorbells_rung > 10)'
     else
       # "never" while it naps; it asks only before sleeping with nothing
       # on the device (or a slow device): most are spared.

@@ -379,20 +379,24 @@ requests_per_job_verifies_everything() {
   requests_per_job_verifies_everything coalesced
 }
 
-# --coalesced-wait nap: the frontend clears its doorbell request and naps,
-# looking at its completion ring itself; it asks for the doorbell (then looks
-# once more) only before a sleep that counts on it: at 1 ms, the timed sleep
-# until a request is due. A doorbell lost in that handshake would leave a
-# wait to run out with completions waiting, which the frontend reports.
-@test "--coalesced-wait nap: every request verifies at D = 0 and at 1 ms, no doorbell is lost, the backend spares its writes" {
+# coalesced_wait_loses_no_doorbell WAIT: the frontend (--coalesced-wait WAIT)
+# clears its doorbell request as it starts and looks at its completion ring
+# itself while it works (nap: and naps); it asks for the doorbell (then looks
+# once more) only before a sleep that counts on it (doorbell: every sleep;
+# nap: at 1 ms, the timed sleep until a request is due). A doorbell lost in
+# that handshake would leave a wait to run out with completions waiting,
+# which the frontend reports. The 8-byte run keeps the frontend busy: the
+# backend spares the writes nobody asked for.
+coalesced_wait_loses_no_doorbell() {
+  local -r wait=$1
   start_backend "${INSTANCE}" --delay-ms 0
-  run_frontend 0 --inflight 64 --total 20000 --notify coalesced --coalesced-wait nap --op aes-256-gcm-encrypt \
+  run_frontend 0 --inflight 64 --total 20000 --notify coalesced --coalesced-wait "${wait}" --op aes-256-gcm-encrypt \
     --payload 16384 --requests-per-job 0 --json --log-level warn
   assert_all_verified 20000
-  assert_json '.naps > 0'
+  [[ ${wait} != nap ]] || assert_json '.naps > 0'
   with_stderr refute_output --partial 'lost doorbells'
-  run_frontend 0 --inflight 64 --total 20000 --notify coalesced --coalesced-wait nap --op xor --payload 8 --json \
-    --log-level warn
+  run_frontend 0 --inflight 64 --total 20000 --notify coalesced --coalesced-wait "${wait}" --op xor --payload 8 \
+    --json --log-level warn
   assert_all_verified 20000
   with_stderr refute_output --partial 'lost doorbells'
   stats
@@ -402,7 +406,15 @@ requests_per_job_verifies_everything() {
     fail "the backend spared no doorbell write: $(grep -c . "${BACKEND_LOG}") lines in ${BACKEND_LOG}"
 
   start_backend "${INSTANCE}" --delay-ms 1
-  coalesced_rung_in_time_and_stop --coalesced-wait nap
+  coalesced_rung_in_time_and_stop --coalesced-wait "${wait}"
+}
+
+@test "--coalesced-wait doorbell: every request verifies at D = 0 and at 1 ms, no doorbell is lost, the backend spares the writes nobody asked for" {
+  coalesced_wait_loses_no_doorbell doorbell
+}
+
+@test "--coalesced-wait nap: every request verifies at D = 0 and at 1 ms, no doorbell is lost, the backend spares its writes" {
+  coalesced_wait_loses_no_doorbell nap
 }
 
 # backend_stops_under_frontend NOTIFY: the backend is stopped (SIGTERM)

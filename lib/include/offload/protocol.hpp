@@ -49,8 +49,8 @@ inline constexpr std::uint16_t kMaxFrontends = 16;
 //   kRingOnce    the frontend is about to sleep until it rings (it looks at
 //                its completion ring once more after setting this): the
 //                backend rings once and sets kRingNever;
-//   kRingNever   the frontend naps and looks at the ring by itself: the
-//                backend spares its eventfd write.
+//   kRingNever   the frontend looks at the ring by itself (it is working,
+//                or napping): the backend spares its eventfd write.
 // As AF_XDP's need-wakeup flag and virtio's event suppression. On this VM a
 // write that wakes a halted vCPU cost the backend a quarter of its core at
 // 16 KiB (--coalesced-wait nap).
