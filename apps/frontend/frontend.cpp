@@ -535,6 +535,8 @@ private:
     if (outcome_ == kNoOutcome) outcome_ = exit_code;
     stopping_ = true;
     if (driver_.closed()) return;  // a cancel pass ran, or is running (this is a job it ended)
+    // Its rings may be unmapped by now: nothing more goes on them.
+    if (exit_code == kExitPeerLost) link_.mark_backend_stopping();
     cancelled_as_failed_ = jobs_failed;
     const auto pending = driver_.cancel_busy(slots_);
     spdlog::log(stop_signal_ != 0 && !jobs_failed ? spdlog::level::warn : spdlog::level::err,

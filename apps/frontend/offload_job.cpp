@@ -45,14 +45,18 @@ bool take(OffloadSlot& job) {
 }
 
 // Callback and coalesced modes: the request's status is the truth; a resume
-// that finds it still pending was spurious and pauses again.
+// that finds it still pending was spurious and pauses again. A cancelled job
+// reads nothing shared: its backend may be gone, and a backend that stopped
+// frees the pools, which unmaps them here too (a job resumed to be
+// cancelled after that crashed on the status).
 AwaitResult await_status(OffloadSlot& job) {
-  while (proto::status_ref(*job.request).load(std::memory_order_acquire) ==
-         static_cast<std::int32_t>(proto::Status::Pending)) {
+  for (;;) {
     if (cancelled(job)) return AwaitResult::Cancelled;
+    if (proto::status_ref(*job.request).load(std::memory_order_acquire) !=
+        static_cast<std::int32_t>(proto::Status::Pending))
+      return AwaitResult::Signalled;
     if (ASYNC_pause_job() != 1) return AwaitResult::Error;
   }
-  return AwaitResult::Signalled;
 }
 
 // Hands the request object (and its payload) back to the backend.

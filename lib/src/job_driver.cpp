@@ -87,7 +87,15 @@ void JobDriver::poll(int wait_ms) {
 }
 
 std::span<void* const> JobDriver::wait_events(int wait_ms) {
-  if (wait_ms == 0) return epoll_.wait(0);
+  if (wait_ms == 0) {
+    // A look without a wait (jobs are due for a retry) looks at the
+    // doorbell's ring too: a side that asked for no doorbell is rung for
+    // nothing, and jobs retrying for what only a completion gives back (a
+    // request buffer) retried for ever while their completions waited
+    // (J = 128 on a pool of 64: not one request finished).
+    if (const auto ready = epoll_.wait(0); !ready.empty()) return ready;
+    return probed();
+  }
   std::uint64_t expected = 0;
   if (expected_completion_) {
     expected = expected_completion_();

@@ -417,6 +417,26 @@ coalesced_wait_loses_no_doorbell() {
   coalesced_wait_loses_no_doorbell nap
 }
 
+# More jobs than request buffers (J = 128 on a pool of 64): half the jobs
+# wait for a buffer, retrying, and buffers come back only with completions,
+# which a coalesced frontend that asked for no doorbell must look for itself
+# between retries. It did not (a look without a wait saw only fds): not one
+# request finished, and the jobs were cancelled at the timeout.
+@test "coalesced, J = 128 on a pool of 64 (jobs retry for request buffers): every request verifies, doorbell and nap" {
+  start_backend "${INSTANCE}" --delay-ms 0 --pool-size 64
+  local wait
+  for wait in doorbell nap; do
+    run_frontend 0 --inflight 128 --total 20000 --notify coalesced --coalesced-wait "${wait}" --op aes-256-gcm-encrypt \
+      --payload 1024 --json --log-level warn
+    assert_all_verified 20000
+    with_stderr refute_output --partial 'lost doorbells'
+  done
+  stats
+  assert_json "${POOLS_FULL}"
+  stop_backend
+  assert_no_leftovers "${INSTANCE}"
+}
+
 # backend_stops_under_frontend NOTIFY: the backend is stopped (SIGTERM)
 # while a frontend in NOTIFY mode keeps 64 AES-GCM requests on it (D = 0).
 # The backend exits 0; the frontend exits 5 within 3 s, saying once that the
