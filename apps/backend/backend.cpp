@@ -261,6 +261,11 @@ public:
       for (std::uint16_t id = 0; id < proto::kMaxFrontends; ++id) {
         FrontendSlot& slot = registry_.slot(id);
         if (slot.state.load(std::memory_order_acquire) != SlotState::Active) continue;
+        // Still granted: a frontend whose jobs all wait for a request buffer
+        // sends nothing, and hears "dropped" only in answer to a request
+        // (without grants it learnt of the stop only when the backend was
+        // gone: 1 run in 20 of a Bats test at 1 KiB).
+        exchange_buffers(id, slot);
         const unsigned n = rte_ring_sc_dequeue_burst(slot.requests, burst.data(), kRequestBurst, nullptr);
         for (unsigned i = 0; i < n; ++i) {
           if (const auto f = admit(id, slot, burst[i])) {
