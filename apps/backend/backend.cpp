@@ -151,7 +151,6 @@ public:
         device_(opts.engines),
         sampler_(opts.delay, opts.delay_dist.seed),
         no_delay_(opts.delay.latency_bound_ms() <= 0.0),
-        logs_debug_(spdlog::should_log(spdlog::level::debug)),
         wakeup_(make_eventfd()),
         doorbells_(create_doorbells()),
         started_ns_(monotonic_ns()) {
@@ -563,7 +562,7 @@ private:
     slot.stats.record_served(r.complete_ns - r.device_start_ns);
     const auto served = counters_.served.add();
     const auto level = served < kNarrated ? spdlog::level::info : spdlog::level::debug;
-    if (level == spdlog::level::debug ? !logs_debug_ : !spdlog::should_log(level)) return;
+    if (level == spdlog::level::debug ? !logs_debug() : !spdlog::should_log(level)) return;
     spdlog::log(level,
                 "frontend {} job {}: served request seq {} ({} bytes, {}{}) after {:.3f} ms on the device; "
                 "notified it ({})",
@@ -794,10 +793,6 @@ private:
   // Every service time is 0 (no sample exceeds the model's bound: --delay-ms
   // 0, whatever the distribution): no engine is ever busy.
   const bool no_delay_;
-  // Whether debug lines are logged, asked once (the level is set before the
-  // backend starts): asked of spdlog per completion, its logger lookup was
-  // 0.5 % of this core's samples at 1 KiB.
-  const bool logs_debug_;
   UniqueFd wakeup_;  // signalled by the register action: ends an idle nap
   MemzonePtr doorbells_;  // proto::DoorbellControl per frontend slot
   std::uint64_t started_ns_;

@@ -274,7 +274,6 @@ private:
     work_.requests_per_job = opts_.requests_per_job;
     work_.begin_next = [this](OffloadSlot& slot) { return begin_next_request(slot); };
     work_.unstamped = &unstamped_;
-    work_.logs_debug = spdlog::should_log(spdlog::level::debug);
     if (!is_aead(opts_.op)) return;
     work_.key = opts_.key_hex.empty() ? random_gcm_key() : *parse_gcm_key(opts_.key_hex);
     spdlog::debug("AES-256 key of this run: {}", to_hex(work_.key));

@@ -17,6 +17,7 @@
 #include "offload/cipher.hpp"
 #include "offload/client/aead_request.hpp"
 #include "offload/clock.hpp"
+#include "offload/logging.hpp"
 
 namespace offload::frontend {
 namespace {
@@ -220,7 +221,7 @@ namespace {
   const JobWork& work = *job.work;
   const auto level = narration(job);
   // Checked once: a load run logs none of this, and each call costs.
-  const bool says = level == spdlog::level::debug ? work.logs_debug : spdlog::should_log(level);
+  const bool says = level == spdlog::level::debug ? logs_debug() : spdlog::should_log(level);
 
   if (job.request == nullptr && !take(job)) return fail(job, "cancelled while waiting for a request buffer");
   // The backend filled in the grant (magic, version, frontend id,

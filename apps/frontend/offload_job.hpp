@@ -46,10 +46,6 @@ struct JobWork {
   // stamps their submit time when it sends them (Session::send_staged), one
   // clock read for the burst.
   std::vector<OffloadSlot*>* unstamped = nullptr;
-  // Whether debug lines are logged, asked once: the log level is set before
-  // a run and kept. (Asked per request, spdlog's lookup of its logger was
-  // 4 ns of the frontend's 165 at 1 KiB.)
-  bool logs_debug = false;
 };
 
 // The walkthrough narrates jobs 0 .. kNarratedJobs-1 at info level, the

@@ -12,6 +12,7 @@ void setup_logging(std::string_view role, const std::string& level) {
   // order they happened when a script merges them.
   logger->set_pattern(std::string("[%H:%M:%S.%e] [") + std::string(role) + "] [%^%l%$] %v");
   logger->set_level(spdlog::level::from_str(level));
+  detail::debug_logged = logger->should_log(spdlog::level::debug);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(std::move(logger));
 }
